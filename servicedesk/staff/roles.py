@@ -1,0 +1,108 @@
+"""The five staff roles, as Django groups, and what each may do.
+
+The groups are created by a migration (staff 0002); their permissions are declared here as
+`app_label.codename` patterns and added after every `migrate`, because a later app's
+permissions only exist once that app has migrated. Syncing only adds: an administrator may
+grant more by hand and nothing here takes it away.
+"""
+
+from fnmatch import fnmatch
+
+AGENT = "客服 Agent"
+HANDLER = "处理人 Handler"
+SUPERVISOR = "主管 Supervisor"
+MANAGER = "经理 Manager"
+ADMINISTRATOR = "管理员 Administrator"
+ALL_ROLES = [AGENT, HANDLER, SUPERVISOR, MANAGER, ADMINISTRATOR]
+
+_CASE_WORK = [
+    "complaints.view_*",
+    "complaints.add_case",
+    "complaints.change_case",
+    "complaints.add_customer",
+    "complaints.change_customer",
+    "complaints.add_casecontact",
+    "complaints.add_caseevent",
+    "complaints.add_attachment",
+    "complaints.add_returnrequest",
+    "complaints.change_returnrequest",
+    "complaints.add_technicalrequest",
+    "complaints.change_technicalrequest",
+    "complaints.transition_case",
+    "knowledge.view_*",
+    "callbacks.view_*",
+    "staff.view_department",
+    "staff.view_notification",
+    "staff.change_notification",
+]
+
+ROLE_PERMISSIONS = {
+    AGENT: [
+        *_CASE_WORK,
+        "callbacks.add_followupcall",
+        "callbacks.change_followup",
+        "callbacks.change_followupcall",
+        "knowledge.add_article",
+        "knowledge.change_article",
+    ],
+    HANDLER: [
+        *_CASE_WORK,
+        "knowledge.add_article",
+        "knowledge.change_article",
+    ],
+    SUPERVISOR: [
+        *_CASE_WORK,
+        "complaints.assign_case",
+        "complaints.merge_case",
+        "complaints.waive_satisfaction",
+        "complaints.view_personal_data",
+        "complaints.*_routingrule",
+        "complaints.*_urgencyrule",
+        "callbacks.*",
+        "knowledge.add_*",
+        "knowledge.change_*",
+        "knowledge.view_*",
+        "knowledge.submit_planrevision",
+        "reports.view_*",
+        "reports.add_export",
+        "staff.view_user",
+        "django_celery_beat.view_*",
+    ],
+    MANAGER: [
+        *_CASE_WORK,
+        "complaints.*",
+        "callbacks.*",
+        "knowledge.*",
+        "reports.*",
+        "staff.view_*",
+        "django_celery_beat.view_*",
+    ],
+    ADMINISTRATOR: ["*"],
+}
+
+# Never granted by pattern: deleting customers or timeline entries would lose history.
+NEVER_GRANTED = ["complaints.delete_customer", "complaints.delete_caseevent", "*.delete_historical*"]
+
+
+def permissions_for(role, all_permissions):
+    """The subset of `all_permissions` (`app_label.codename` -> object) granted to `role`."""
+    patterns = ROLE_PERMISSIONS[role]
+    granted = []
+    for key, perm in all_permissions.items():
+        if any(fnmatch(key, p) for p in NEVER_GRANTED):
+            continue
+        if any(fnmatch(key, p) for p in patterns):
+            granted.append(perm)
+    return granted
+
+
+def sync_role_permissions(sender=None, using="default", **kwargs):
+    from django.contrib.auth.models import Group, Permission
+
+    perms = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.using(using).select_related("content_type")
+    }
+    for role in ALL_ROLES:
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        group.permissions.add(*permissions_for(role, perms))

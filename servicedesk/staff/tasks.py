@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def send_notification_email(notification_id):
+    return services.notification_send_email(notification_id=notification_id)

@@ -1,0 +1,40 @@
+"""Cross-cutting views: the health check."""
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from kombu import Connection
+
+
+def _check_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _check_broker():
+    # A fresh connection from settings, so the answer reflects the broker now, not a pooled
+    # connection that may have been fine a minute ago.
+    with Connection(
+        settings.CELERY_BROKER_URL,
+        transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        connect_timeout=3,
+    ) as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, timeout=3)
+
+
+@never_cache
+def healthz(request):
+    """200 when the database and the broker answer; 503 naming the part that failed."""
+    checks = {}
+    for name, check in (("database", _check_database), ("broker", _check_broker)):
+        try:
+            check()
+            checks[name] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure is a failed check, reported
+            checks[name] = f"error: {exc.__class__.__name__}: {exc}"[:300]
+    healthy = all(v == "ok" for v in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "fail", **checks}, status=200 if healthy else 503
+    )
