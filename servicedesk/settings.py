@@ -24,7 +24,7 @@ if not SECRET_KEY:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for local development)."
         )
-    SECRET_KEY = "insecure-development-key-only-used-when-DEBUG-is-on"  # noqa: S105
+    SECRET_KEY = "insecure-development-key-only-used-when-DEBUG-is-on"
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -158,6 +158,13 @@ STORAGES = {
 # smaller per-file limit).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+
+# --- Cases ----------------------------------------------------------------------
+# A new contact from a customer with an open case whose subject is at least this similar
+# (0..1), received within the window, is added to that case instead of opening a new one.
+CASE_DEDUP_WINDOW_DAYS = env.int("CASE_DEDUP_WINDOW_DAYS", default=7)
+CASE_DEDUP_SIMILARITY = env.float("CASE_DEDUP_SIMILARITY", default=0.5)
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_MB", default=10) * 1024 * 1024
 
 # --- E-mail ---------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")

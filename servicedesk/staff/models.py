@@ -78,7 +78,10 @@ class Membership(models.Model):
         verbose_name=_("staff member"),
     )
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("department")
+        Department,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        verbose_name=_("department"),
     )
     is_lead = models.BooleanField(
         _("department lead"), default=False, help_text=_("Receives the department's escalations.")

@@ -39,6 +39,11 @@ _CASE_WORK = [
 ROLE_PERMISSIONS = {
     AGENT: [
         *_CASE_WORK,
+        # Agents dispatch (分派), triage spam and call customers back: they need these.
+        "complaints.assign_case",
+        "complaints.cancel_case",
+        "complaints.merge_case",
+        "complaints.view_personal_data",
         "callbacks.add_followupcall",
         "callbacks.change_followup",
         "callbacks.change_followupcall",
@@ -53,6 +58,7 @@ ROLE_PERMISSIONS = {
     SUPERVISOR: [
         *_CASE_WORK,
         "complaints.assign_case",
+        "complaints.cancel_case",
         "complaints.merge_case",
         "complaints.waive_satisfaction",
         "complaints.view_personal_data",
@@ -80,8 +86,15 @@ ROLE_PERMISSIONS = {
     ADMINISTRATOR: ["*"],
 }
 
-# Never granted by pattern: deleting customers or timeline entries would lose history.
-NEVER_GRANTED = ["complaints.delete_customer", "complaints.delete_caseevent", "*.delete_historical*"]
+# Never granted by pattern: deleting cases, customers or timeline entries would lose history
+# (cases are cancelled, customers anonymised).
+NEVER_GRANTED = [
+    "complaints.delete_case",
+    "complaints.delete_casecontact",
+    "complaints.delete_customer",
+    "complaints.delete_caseevent",
+    "*.delete_historical*",
+]
 
 
 def permissions_for(role, all_permissions):

@@ -96,7 +96,9 @@ def test_schedule_is_visible_to_supervisors_in_the_admin(client, supervisor):
 def test_notify_once_per_event_and_email_after_commit(django_capture_on_commit_callbacks, agent):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         first = notify(recipients=[agent], event_key="case:1:escalated:1", subject="升级", body="x")
-        second = notify(recipients=[agent], event_key="case:1:escalated:1", subject="升级", body="x")
+        second = notify(
+            recipients=[agent], event_key="case:1:escalated:1", subject="升级", body="x"
+        )
     assert len(first) == 1 and second == []
     assert Notification.objects.filter(recipient=agent).count() == 1
     assert len(callbacks) == 1  # one e-mail task enqueued, on commit

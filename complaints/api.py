@@ -1,0 +1,3 @@
+"""REST API for cases (filled in by the API work)."""
+
+urlpatterns = []

@@ -1,0 +1,959 @@
+"""Cases (投诉 / 客户需求工单): customers, the case and its lifecycle, contacts, the timeline,
+evidence, routing and urgency rules, return/exchange data.
+
+The case lifecycle is a django-fsm state machine. Transition methods only change the
+instance; `services.case_transition` locks the row, calls them, saves and writes the
+timeline. The state field is protected: nothing assigns it directly.
+"""
+
+import datetime
+import os
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
+
+from servicedesk.staff.models import Department
+
+# --- choices ----------------------------------------------------------------------------
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    WEB = "web", _("Web form")
+    CHAT = "chat", _("Online chat")
+    SOCIAL = "social", _("Social media")
+    STORE = "store", _("Store")
+    CALLBACK = "callback", _("Follow-up call")
+    API = "api", _("API")
+
+
+class CaseType(models.TextChoices):
+    CONSULTATION = "consultation", _("Consultation")
+    COMPLAINT = "complaint", _("Complaint")
+    SUGGESTION = "suggestion", _("Suggestion")
+    FEATURE_REQUEST = "feature_request", _("Feature request")
+    RETURN_EXCHANGE = "return_exchange", _("Return / exchange")
+    OTHER = "other", _("Other")
+
+
+class Category(models.TextChoices):
+    PRODUCT = "product", _("Product")
+    SERVICE = "service", _("Service")
+    LOGISTICS = "logistics", _("Logistics")
+    PROCESS = "process", _("Process")
+    TECHNICAL = "technical", _("Technical")
+    OTHER = "other", _("Other")
+
+
+class Urgency(models.TextChoices):
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+URGENCY_RANK = {Urgency.LOW: 0, Urgency.MEDIUM: 1, Urgency.HIGH: 2}
+
+
+class ContactMethod(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    WECHAT = "wechat", _("WeChat")
+
+
+class CustomerKind(models.TextChoices):
+    INDIVIDUAL = "individual", _("Individual")
+    ENTERPRISE = "enterprise", _("Enterprise")
+
+
+class CustomerTier(models.TextChoices):
+    KEY = "key", _("Key account")
+    HIGH_VALUE = "high_value", _("High value")
+    ORDINARY = "ordinary", _("Ordinary")
+    LOW_VALUE = "low_value", _("Low value")
+
+
+class State(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    ASSIGNED = "assigned", _("Assigned")
+    INVESTIGATING = "investigating", _("Investigating")
+    SOLUTION_PROPOSED = "solution_proposed", _("Solution proposed")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    REOPENED = "reopened", _("Reopened")
+    MERGED = "merged", _("Merged")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# Active: somebody still has work to do. Resolved cases wait for the satisfaction step.
+ACTIVE_STATES = [
+    State.RECEIVED,
+    State.ASSIGNED,
+    State.INVESTIGATING,
+    State.SOLUTION_PROPOSED,
+    State.REOPENED,
+]
+OPEN_STATES = [*ACTIVE_STATES, State.RESOLVED]
+FINAL_STATES = [State.CLOSED, State.MERGED, State.CANCELLED]
+
+
+# --- normalisation and masking ----------------------------------------------------------
+
+_NON_DIGIT = re.compile(r"\D+")
+
+
+def normalize_phone(value):
+    """Digits only, without the +86 / 0086 country prefix: '+86 138-0013-8000' -> '13800138000'."""
+    digits = _NON_DIGIT.sub("", value or "")
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits
+
+
+def normalize_email(value):
+    return (value or "").strip().lower()
+
+
+def normalize_member_no(value):
+    return re.sub(r"\s+", "", value or "").upper()
+
+
+def mask_phone(value):
+    """'13800138000' -> '138****8000'; short numbers keep only their last two digits."""
+    if not value:
+        return ""
+    v = value.strip()
+    if len(v) >= 7:
+        return f"{v[:3]}****{v[-4:]}"
+    return "*" * max(len(v) - 2, 0) + v[-2:]
+
+
+def mask_email(value):
+    """'zhangsan@example.com' -> 'zh***@example.com'."""
+    if not value or "@" not in value:
+        return value or ""
+    local, domain = value.split("@", 1)
+    return f"{local[:2]}***@{domain}"
+
+
+# --- customers ---------------------------------------------------------------------------
+
+
+class Customer(models.Model):
+    """A customer as we know them across channels; matched by normalised phone, e-mail or
+    member number. Never deleted: anonymised on request or after retention (PIPL)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    member_no = models.CharField(_("member number"), max_length=40, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    preferred_contact = models.CharField(
+        _("preferred contact method"),
+        max_length=10,
+        choices=ContactMethod.choices,
+        default=ContactMethod.PHONE,
+    )
+    kind = models.CharField(
+        _("customer type"),
+        max_length=12,
+        choices=CustomerKind.choices,
+        default=CustomerKind.INDIVIDUAL,
+    )
+    tier = models.CharField(
+        _("customer tier"),
+        max_length=12,
+        choices=CustomerTier.choices,
+        default=CustomerTier.ORDINARY,
+    )
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    phone_normalized = models.CharField(max_length=32, blank=True, editable=False, db_index=True)
+    email_normalized = models.CharField(max_length=254, blank=True, editable=False, db_index=True)
+    member_no_normalized = models.CharField(
+        max_length=40, blank=True, editable=False, db_index=True
+    )
+    created_at = models.DateTimeField(_("first contact"), default=timezone.now, editable=False)
+    anonymized_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        # Derived matching keys: always in step with what they are derived from.
+        self.phone_normalized = normalize_phone(self.phone)
+        self.email_normalized = normalize_email(self.email)
+        self.member_no_normalized = normalize_member_no(self.member_no)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.phone and not 5 <= len(normalize_phone(self.phone)) <= 15:
+            raise ValidationError({"phone": _("Enter a valid phone number.")})
+        if not (self.phone or self.email or self.member_no):
+            raise ValidationError(
+                _("Give at least one way to reach the customer: phone, e-mail or member number.")
+            )
+
+    @property
+    def phone_masked(self):
+        return mask_phone(self.phone)
+
+    @property
+    def email_masked(self):
+        return mask_email(self.email)
+
+
+# --- rules -------------------------------------------------------------------------------
+
+
+def split_keywords(text):
+    """Keywords separated by commas (either width), semicolons, 、 or new lines."""
+    return [k.strip() for k in re.split(r"[,，;；、\n]+", text or "") if k.strip()]
+
+
+class UrgencyRule(models.Model):
+    """A keyword rule that raises urgency and priority on intake (曝光, 律师, 12315 …)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    keywords = models.TextField(
+        _("keywords"),
+        help_text=_("Separated by commas or new lines; any one matching fires the rule."),
+    )
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
+    priority = models.PositiveSmallIntegerField(
+        _("priority at least"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=100)
+
+    class Meta:
+        verbose_name = _("urgency rule")
+        verbose_name_plural = _("urgency rules")
+        ordering = ["order", "pk"]
+
+    def __str__(self):
+        return self.name
+
+    def matched_keyword(self, text):
+        text = (text or "").lower()
+        return next((k for k in split_keywords(self.keywords) if k.lower() in text), None)
+
+
+class RoutingRule(models.Model):
+    """Maps type / category / keywords / product to the department that handles the case.
+    Rules are tried in order; the first whose every filled condition matches wins."""
+
+    name = models.CharField(_("name"), max_length=100)
+    case_type = models.CharField(_("type"), max_length=20, choices=CaseType.choices, blank=True)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, blank=True)
+    keywords = models.TextField(
+        _("keywords"), blank=True, help_text=_("Any one in the subject or description matches.")
+    )
+    product = models.CharField(
+        _("product contains"), max_length=100, blank=True, help_text=_("Matched without case.")
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("department")
+    )
+    assign_automatically = models.BooleanField(
+        _("assign to the least-loaded handler"), default=True
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=100)
+
+    class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        ordering = ["order", "pk"]
+
+    def __str__(self):
+        return self.name
+
+    def matches(self, *, case_type, category, text, product):
+        if self.case_type and self.case_type != case_type:
+            return False
+        if self.category and self.category != category:
+            return False
+        if self.product and self.product.lower() not in (product or "").lower():
+            return False
+        words = split_keywords(self.keywords)
+        return not words or any(w.lower() in (text or "").lower() for w in words)
+
+
+# --- numbering ---------------------------------------------------------------------------
+
+
+class CaseNumberSequence(models.Model):
+    """The last case number issued per month; the row is locked while a number is taken."""
+
+    period = models.CharField(max_length=6, primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("case number sequence")
+        verbose_name_plural = _("case number sequences")
+
+    def __str__(self):
+        return f"{self.period}: {self.last}"
+
+
+# --- the case ----------------------------------------------------------------------------
+
+
+class CaseQuerySet(models.QuerySet):
+    def active(self):
+        """Somebody still has work to do: the working queues."""
+        return self.filter(state__in=ACTIVE_STATES)
+
+    def open(self):
+        """Not finished: active, or resolved and waiting for the satisfaction step."""
+        return self.filter(state__in=OPEN_STATES)
+
+    def visible_to(self, user):
+        """Agents and handlers see their departments' cases (and their own); supervisors,
+        managers and administrators see all."""
+        if user.sees_all_departments:
+            return self
+        return self.filter(
+            Q(department__in=user.departments.all()) | Q(assignee=user) | Q(created_by=user)
+        ).distinct()
+
+    def for_list(self):
+        return self.select_related("customer", "department", "assignee")
+
+
+def _can_work(case, user):
+    """Object-level permission shared by the working transitions."""
+    return user.has_perm("complaints.transition_case") and case.is_visible_to(user)
+
+
+def _can_assign(case, user):
+    return user.has_perm("complaints.assign_case") and case.is_visible_to(user)
+
+
+def _can_cancel(case, user):
+    return user.has_perm("complaints.cancel_case") and case.is_visible_to(user)
+
+
+def _can_merge(case, user):
+    return user.has_perm("complaints.merge_case") and case.is_visible_to(user)
+
+
+class Case(ConcurrentTransitionMixin, models.Model):
+    number = models.CharField(_("case number"), max_length=13, unique=True, editable=False)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="cases", verbose_name=_("customer")
+    )
+    customer_is_new = models.BooleanField(
+        _("new customer"), default=True, help_text=_("No earlier case from this customer.")
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), help_text=_("Objective, in our words."))
+    customer_words = models.TextField(_("customer's own words"), blank=True)
+    expected_outcome = models.TextField(_("expected outcome"), blank=True)
+    prior_history = models.TextField(_("prior handling history"), blank=True)
+    type = models.CharField(_("type"), max_length=20, choices=CaseType.choices)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    product = models.CharField(_("product"), max_length=200, blank=True)
+    order_no = models.CharField(_("order number"), max_length=64, blank=True, db_index=True)
+    urgency = models.CharField(
+        _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.MEDIUM
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("1 lowest … 5 highest"),
+    )
+    urgency_reason = models.CharField(
+        _("urgency rule fired"), max_length=200, blank=True, editable=False
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("lead department"),
+    )
+    collaborating_departments = models.ManyToManyField(
+        Department,
+        blank=True,
+        related_name="collaborating_cases",
+        verbose_name=_("collaborating departments"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+        verbose_name=_("assignee"),
+    )
+    state = FSMField(
+        _("state"), max_length=20, choices=State.choices, default=State.RECEIVED, protected=True
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    cause = models.TextField(_("cause"), blank=True)
+    solution = models.TextField(_("proposed solution"), blank=True)
+    result = models.TextField(_("result"), blank=True)
+    expected_resolution_at = models.DateTimeField(_("expected resolution"), null=True, blank=True)
+    next_contact_at = models.DateTimeField(_("next contact with customer"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    feedback_score = models.PositiveSmallIntegerField(
+        _("customer feedback score"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    feedback_text = models.TextField(_("customer feedback"), blank=True)
+    satisfaction_waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("satisfaction step waived by"),
+        editable=False,
+    )
+    remarks = models.TextField(_("remarks"), blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0, editable=False)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_cases",
+        verbose_name=_("merged into"),
+        editable=False,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registered by"),
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at"]
+        permissions = [
+            ("transition_case", _("Can work cases (investigate, propose, resolve, close, reopen)")),
+            ("assign_case", _("Can assign and reassign cases")),
+            ("cancel_case", _("Can cancel cases (spam, withdrawn)")),
+            ("merge_case", _("Can merge cases")),
+            ("waive_satisfaction", _("Can waive the satisfaction step before closing")),
+            ("view_personal_data", _("Can see customers' full phone numbers and e-mails")),
+        ]
+        indexes = [
+            models.Index(fields=["state", "-created_at"], name="case_state_created_idx"),
+            models.Index(fields=["department", "state"], name="case_dept_state_idx"),
+            models.Index(fields=["assignee", "state"], name="case_assignee_state_idx"),
+            models.Index(fields=["customer", "-created_at"], name="case_customer_idx"),
+            models.Index(fields=["channel", "-created_at"], name="case_channel_idx"),
+            models.Index(fields=["urgency", "state"], name="case_urgency_idx"),
+            models.Index(fields=["priority", "state"], name="case_priority_idx"),
+            models.Index(fields=["type", "-created_at"], name="case_type_idx"),
+            models.Index(fields=["category", "-created_at"], name="case_category_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(priority__gte=1) & Q(priority__lte=5), name="case_priority_1_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(feedback_score__isnull=True)
+                | (Q(feedback_score__gte=1) & Q(feedback_score__lte=5)),
+                name="case_feedback_1_5",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="merged") | Q(merged_into__isnull=False),
+                name="case_merged_has_survivor",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.subject}"
+
+    # --- rules about one case -----------------------------------------------------------
+
+    def is_visible_to(self, user):
+        if user.sees_all_departments:
+            return True
+        if self.assignee_id == user.pk or self.created_by_id == user.pk:
+            return True
+        return (
+            self.department_id is not None
+            and user.memberships.filter(department_id=self.department_id).exists()
+        )
+
+    @property
+    def is_active(self):
+        return self.state in ACTIVE_STATES
+
+    @property
+    def satisfaction_done(self):
+        return self.feedback_score is not None or self.satisfaction_waived_by_id is not None
+
+    def has_department_and_assignee(self):
+        return self.department_id is not None and self.assignee_id is not None
+
+    def has_solution(self):
+        return bool(self.solution.strip())
+
+    def has_result(self):
+        return bool(self.result.strip())
+
+    def has_survivor(self):
+        return (
+            self.merged_into_id is not None
+            and self.merged_into_id != self.pk
+            and self.merged_into.state not in FINAL_STATES
+        )
+
+    # --- lifecycle (django-fsm) ------------------------------------------------------------
+    # Input a transition needs is set on the instance by the service first; the conditions
+    # then check it. Each condition has a message in TRANSITION_REQUIREMENTS (services).
+
+    @transition(
+        field=state,
+        source=[State.RECEIVED, State.ASSIGNED, State.REOPENED],
+        target=State.ASSIGNED,
+        conditions=[has_department_and_assignee],
+        permission=_can_assign,
+        custom={"label": _("Assign case"), "inputs": ["department", "assignee"]},
+    )
+    def assign(self):
+        pass
+
+    @transition(
+        field=state,
+        source=[State.ASSIGNED, State.REOPENED],
+        target=State.INVESTIGATING,
+        conditions=[has_department_and_assignee],
+        permission=_can_work,
+        custom={"label": _("Start investigation"), "inputs": []},
+    )
+    def start_investigation(self):
+        pass
+
+    @transition(
+        field=state,
+        source=[State.INVESTIGATING, State.SOLUTION_PROPOSED],
+        target=State.SOLUTION_PROPOSED,
+        conditions=[has_solution],
+        permission=_can_work,
+        custom={"label": _("Propose solution"), "inputs": ["solution"]},
+    )
+    def propose_solution(self):
+        pass
+
+    @transition(
+        field=state,
+        source=[State.INVESTIGATING, State.SOLUTION_PROPOSED],
+        target=State.RESOLVED,
+        conditions=[has_result],
+        permission=_can_work,
+        custom={"label": _("Mark resolved"), "inputs": ["result", "cause"]},
+    )
+    def resolve(self):
+        self.resolved_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=State.RESOLVED,
+        target=State.CLOSED,
+        conditions=[lambda self: self.satisfaction_done],
+        permission=_can_work,
+        custom={"label": _("Close case"), "inputs": []},
+    )
+    def close(self):
+        self.closed_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=[State.RESOLVED, State.CLOSED],
+        target=State.REOPENED,
+        permission=_can_work,
+        custom={"label": _("Reopen case"), "inputs": ["reason"]},
+    )
+    def reopen(self):
+        self.reopen_count += 1
+        self.resolved_at = None
+        self.closed_at = None
+        self.feedback_score = None
+        self.satisfaction_waived_by = None
+
+    @transition(
+        field=state,
+        source=ACTIVE_STATES,
+        target=State.MERGED,
+        conditions=[has_survivor],
+        permission=_can_merge,
+        custom={"label": _("Merge into another case"), "inputs": ["into"]},
+    )
+    def merge(self):
+        pass
+
+    @transition(
+        field=state,
+        source=ACTIVE_STATES,
+        target=State.CANCELLED,
+        permission=_can_cancel,
+        custom={"label": _("Cancel (spam / withdrawn)"), "inputs": ["reason"]},
+    )
+    def cancel(self):
+        pass
+
+
+TRANSITION_NAMES = [
+    "assign",
+    "start_investigation",
+    "propose_solution",
+    "resolve",
+    "close",
+    "reopen",
+    "merge",
+    "cancel",
+]
+
+
+class CaseContact(models.Model):
+    """Each time the customer reached us about a case, through whichever channel."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("case")
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    raw_text = models.TextField(_("what the customer said"), blank=True)
+    similarity = models.FloatField(_("similarity"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["received_at", "pk"]
+        indexes = [models.Index(fields=["case", "received_at"], name="contact_case_idx")]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Case received")
+    TRANSITION = "transition", _("State change")
+    PROGRESS = "progress", _("Progress update")
+    NOTE = "note", _("Internal note")
+    CONTACT = "contact", _("Customer contact")
+    CHANGE = "change", _("Details changed")
+    MERGE = "merge", _("Merge")
+    ATTACHMENT = "attachment", _("Attachment")
+    ESCALATION = "escalation", _("Escalation")
+
+
+class CaseEvent(models.Model):
+    """The case timeline. Append-only: an event is never edited or deleted."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("case")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=EventKind.choices)
+    transition = models.CharField(_("transition"), max_length=30, blank=True)
+    from_state = models.CharField(_("from"), max_length=20, choices=State.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, choices=State.choices, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    customer_notified = models.BooleanField(_("customer told"), default=False)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["case", "created_at"], name="event_case_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("Timeline entries cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Timeline entries cannot be deleted."))
+
+
+# --- evidence ----------------------------------------------------------------------------
+
+ATTACHMENT_EXTENSIONS = {
+    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".bmp",
+    ".mp4", ".mov", ".avi", ".webm", ".mp3", ".m4a", ".amr", ".wav",
+    ".pdf", ".txt", ".log", ".csv", ".json", ".zip",
+    ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx",
+}  # fmt: skip
+
+
+def validate_attachment(file):
+    """Field-level checks for evidence files: a size limit and a list of allowed types."""
+    limit = settings.ATTACHMENT_MAX_BYTES
+    ext = os.path.splitext(file.name or "")[1].lower()
+    if ext not in ATTACHMENT_EXTENSIONS:
+        raise ValidationError(
+            _(
+                "File type %(ext)s is not allowed. Allowed: pictures, video, audio, PDF, text, logs, office documents, zip."
+            ),
+            params={"ext": ext or "?"},
+            code="file_type",
+        )
+    if file.size > limit:
+        raise ValidationError(
+            _("The file is too large (%(size)s MB); the limit is %(limit)s MB."),
+            params={"size": round(file.size / 1048576, 1), "limit": round(limit / 1048576)},
+            code="file_size",
+        )
+
+
+def attachment_path(instance, filename):
+    ext = os.path.splitext(filename)[1].lower()
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{instance.case.number}-{now:%d%H%M%S%f}{ext}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("case")
+    )
+    file = models.FileField(
+        _("file"), upload_to=attachment_path, validators=[validate_attachment], max_length=255
+    )
+    original_name = models.CharField(_("file name"), max_length=255, editable=False)
+    size = models.PositiveBigIntegerField(_("size"), editable=False, default=0)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+        editable=False,
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.original_name
+
+
+# --- return / exchange -------------------------------------------------------------------
+
+
+class ReturnReason(models.TextChoices):
+    QUALITY = "quality", _("Quality problem")
+    PERSONAL = "personal", _("Personal reason (size, colour …)")
+    LOGISTICS_DAMAGE = "logistics_damage", _("Damaged in transit")
+
+
+class ReturnStep(models.TextChoices):
+    APPLIED = "applied", _("Application received")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CUSTOMER_NOTIFIED = "customer_notified", _("Customer sent return instructions")
+    SHIPPED_BACK = "shipped_back", _("Goods shipped back")
+    INSPECTED = "inspected", _("Inspected")
+    REFUNDED = "refunded", _("Refunded")
+    EXCHANGED = "exchanged", _("Exchanged")
+
+
+class ReturnResolution(models.TextChoices):
+    REFUND = "refund", _("Refund by the original payment method")
+    EXCHANGE = "exchange", _("Exchange")
+
+
+# Days from purchase within which a return is accepted, per reason (SPEC §1.4): personal
+# reasons 7 days (goods unopened, customer pays return shipping); quality problems 30 days.
+RETURN_WINDOW_DAYS = {
+    ReturnReason.PERSONAL: 7,
+    ReturnReason.QUALITY: 30,
+    ReturnReason.LOGISTICS_DAMAGE: 30,
+}
+
+
+class ReturnRequest(FSMModelMixin, models.Model):
+    """The return/exchange data of a case of type return_exchange, and its own steps:
+    application → review → customer notified → shipped back → inspection → refund/exchange."""
+
+    case = models.OneToOneField(
+        Case, on_delete=models.CASCADE, related_name="return_request", verbose_name=_("case")
+    )
+    order_no = models.CharField(_("order number"), max_length=64)
+    product = models.CharField(_("product"), max_length=200)
+    purchase_date = models.DateField(_("purchase date"))
+    reason = models.CharField(_("reason"), max_length=20, choices=ReturnReason.choices)
+    unopened = models.BooleanField(_("unopened and resellable"), default=False)
+    evidence_notes = models.TextField(_("evidence"), blank=True)
+    outside_window = models.BooleanField(
+        _("outside the return window"), default=False, editable=False
+    )
+    window_note = models.CharField(_("window check"), max_length=200, blank=True, editable=False)
+    customer_pays_shipping = models.BooleanField(
+        _("customer pays return shipping"), default=False, editable=False
+    )
+    step = FSMField(
+        _("step"),
+        max_length=20,
+        choices=ReturnStep.choices,
+        default=ReturnStep.APPLIED,
+        protected=True,
+    )
+    review_comment = models.TextField(_("review comment"), blank=True)
+    tracking_no = models.CharField(_("return tracking number"), max_length=64, blank=True)
+    inspection_result = models.TextField(_("inspection result"), blank=True)
+    resolution = models.CharField(
+        _("resolution"), max_length=10, choices=ReturnResolution.choices, blank=True
+    )
+    refund_amount = models.DecimalField(
+        _("refund amount"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("return / exchange")
+        verbose_name_plural = _("returns / exchanges")
+
+    def __str__(self):
+        return f"{self.order_no} {self.product}"
+
+    def check_window(self, today=None):
+        """Flag (never silently accept) a request outside its window or its conditions."""
+        today = today or timezone.localdate()
+        days = RETURN_WINDOW_DAYS[self.reason]
+        age = (today - self.purchase_date).days
+        notes = []
+        if age > days:
+            notes.append(
+                _("%(age)s days since purchase; the window for this reason is %(days)s days.")
+                % {"age": age, "days": days}
+            )
+        if self.reason == ReturnReason.PERSONAL and not self.unopened:
+            notes.append(_("Personal-reason returns need the goods unopened and resellable."))
+        self.outside_window = bool(notes)
+        self.window_note = " ".join(str(n) for n in notes)[:200]
+        self.customer_pays_shipping = self.reason == ReturnReason.PERSONAL
+
+    def clean(self):
+        if self.purchase_date and self.purchase_date > timezone.localdate() + datetime.timedelta(
+            days=1
+        ):
+            raise ValidationError({"purchase_date": _("The purchase date is in the future.")})
+
+    @transition(
+        field=step,
+        source=ReturnStep.APPLIED,
+        target=ReturnStep.APPROVED,
+        custom={"label": _("Approve return")},
+    )
+    def approve(self):
+        pass
+
+    @transition(
+        field=step,
+        source=ReturnStep.APPLIED,
+        target=ReturnStep.REJECTED,
+        conditions=[lambda self: bool(self.review_comment.strip())],
+        custom={"label": _("Reject return")},
+    )
+    def reject(self):
+        pass
+
+    @transition(
+        field=step,
+        source=ReturnStep.APPROVED,
+        target=ReturnStep.CUSTOMER_NOTIFIED,
+        custom={"label": _("Instructions sent to customer")},
+    )
+    def notify_customer(self):
+        pass
+
+    @transition(
+        field=step,
+        source=ReturnStep.CUSTOMER_NOTIFIED,
+        target=ReturnStep.SHIPPED_BACK,
+        conditions=[lambda self: bool(self.tracking_no.strip())],
+        custom={"label": _("Goods shipped back")},
+    )
+    def ship_back(self):
+        pass
+
+    @transition(
+        field=step,
+        source=ReturnStep.SHIPPED_BACK,
+        target=ReturnStep.INSPECTED,
+        conditions=[lambda self: bool(self.inspection_result.strip())],
+        custom={"label": _("Inspected")},
+    )
+    def inspect(self):
+        pass
+
+    @transition(
+        field=step,
+        source=ReturnStep.INSPECTED,
+        target=ReturnStep.REFUNDED,
+        custom={"label": _("Refunded")},
+    )
+    def refund(self):
+        self.resolution = ReturnResolution.REFUND
+
+    @transition(
+        field=step,
+        source=ReturnStep.INSPECTED,
+        target=ReturnStep.EXCHANGED,
+        custom={"label": _("Exchanged")},
+    )
+    def exchange(self):
+        self.resolution = ReturnResolution.EXCHANGE

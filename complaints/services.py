@@ -1,0 +1,656 @@
+"""Case workflows: the only place that changes a case and causes side effects.
+
+Every entry point (admin, public form, REST API, follow-up calls) calls these functions.
+Each locks the case row, checks, changes, saves, writes the timeline event and enqueues
+follow-up work on commit.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.dispatch import Signal
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import TransitionNotAllowed
+
+from servicedesk.staff import roles
+from servicedesk.staff.models import Department, User
+from servicedesk.staff.services import notify
+
+from . import intake
+from .models import (
+    ACTIVE_STATES,
+    TRANSITION_NAMES,
+    Attachment,
+    Case,
+    CaseContact,
+    CaseEvent,
+    CaseNumberSequence,
+    CaseType,
+    Customer,
+    EventKind,
+    ReturnRequest,
+    State,
+    normalize_email,
+    normalize_member_no,
+    normalize_phone,
+)
+
+# Sent after commit. Higher apps (deadlines, surveys, reports) connect to these instead of
+# being imported here: `sender=Case, case=..., event=...`.
+case_created = Signal()
+case_transitioned = Signal()
+case_contact_added = Signal()
+
+
+class CaseChanged(Exception):
+    """The case was changed by someone else since the caller loaded it."""
+
+    def __init__(self, case):
+        self.case = case
+        super().__init__(
+            _("Case %(number)s was changed by someone else. Reload it and try again.")
+            % {"number": case.number}
+        )
+
+
+@dataclass
+class IntakeResult:
+    case: Case
+    absorbed: bool
+    contact: CaseContact
+    customer_created: bool
+
+
+# --- customers ---------------------------------------------------------------------------
+
+CUSTOMER_FIELDS = [
+    "name", "member_no", "phone", "email", "preferred_contact", "kind", "tier", "company", "industry",
+]  # fmt: skip
+
+
+def customer_find(*, phone="", email="", member_no=""):
+    """The customer these contact details belong to, or None. Member number is the strongest
+    key, then phone, then e-mail (all normalised)."""
+    keys = [
+        ("member_no_normalized", normalize_member_no(member_no)),
+        ("phone_normalized", normalize_phone(phone)),
+        ("email_normalized", normalize_email(email)),
+    ]
+    keys = [(f, v) for f, v in keys if v]
+    if not keys:
+        return None
+    q = Q()
+    for field, value in keys:
+        q |= Q(**{field: value})
+    found = list(Customer.objects.filter(q, anonymized_at__isnull=True).order_by("created_at")[:20])
+    for field, value in keys:
+        for c in found:
+            if getattr(c, field) == value:
+                return c
+    return None
+
+
+def customer_find_or_create(*, data):
+    """Find the customer by their contact details or create them; fill details we lacked.
+    Raises ValidationError with field errors (prefixed by nothing) on bad data."""
+    data = {k: (v or "") for k, v in data.items() if k in CUSTOMER_FIELDS and v is not None}
+    customer = customer_find(
+        phone=data.get("phone", ""),
+        email=data.get("email", ""),
+        member_no=data.get("member_no", ""),
+    )
+    if customer is None:
+        customer = Customer(**data)
+        customer.full_clean()
+        customer.save()
+        return customer, True
+    changed = [f for f, v in data.items() if v and not getattr(customer, f)]
+    for f in changed:
+        setattr(customer, f, data[f])
+    if changed:
+        customer.full_clean()
+        customer.save()
+    return customer, False
+
+
+# --- intake ------------------------------------------------------------------------------
+
+
+def _next_number(now):
+    """`YYYYMM-NNNNN` by local month. The sequence row is locked for the rest of the
+    transaction, so concurrent intakes queue for it and never share a number."""
+    period = timezone.localtime(now).strftime("%Y%m")
+    CaseNumberSequence.objects.bulk_create(
+        [CaseNumberSequence(period=period, last=0)], ignore_conflicts=True
+    )
+    seq = CaseNumberSequence.objects.select_for_update().get(period=period)
+    seq.last += 1
+    seq.save(update_fields=["last"])
+    return f"{period}-{seq.last:05d}"
+
+
+def least_loaded_handler(department):
+    """The active member of `department` who can work cases and has the fewest active cases
+    (ties: whoever has waited longest since joining). One query."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__department=department,
+            groups__name__in=[roles.HANDLER, roles.AGENT],
+        )
+        .annotate(
+            load=Count(
+                "assigned_cases", filter=Q(assigned_cases__state__in=ACTIVE_STATES), distinct=True
+            )
+        )
+        .order_by("load", "pk")
+        .first()
+    )
+
+
+def _absorb(*, case, channel, subject, text, similarity, user, now):
+    contact = CaseContact.objects.create(
+        case=case, channel=channel, received_at=now, subject=subject, raw_text=text,
+        similarity=round(similarity, 3), created_by=user,
+    )  # fmt: skip
+    CaseEvent.objects.create(
+        case=case,
+        kind=EventKind.CONTACT,
+        message=_("The customer contacted us again via %(channel)s: %(subject)s")
+        % {"channel": contact.get_channel_display(), "subject": subject},
+        data={"channel": channel, "similarity": round(similarity, 3)},
+        author=user,
+        created_at=now,
+    )
+    Case.objects.filter(pk=case.pk).update(version=case.version + 1, updated_at=now)
+    case.version += 1
+    return contact
+
+
+def case_intake(
+    *,
+    channel,
+    customer,
+    subject,
+    description,
+    type,
+    category,
+    customer_words="",
+    expected_outcome="",
+    prior_history="",
+    product="",
+    order_no="",
+    urgency=None,
+    priority=None,
+    remarks="",
+    department=None,
+    assignee=None,
+    return_request=None,
+    attachments=(),
+    user=None,
+    now=None,
+):
+    """Register what a customer told us, through any channel. One way in for every entry point.
+
+    `customer` is a dict of customer fields. Returns an IntakeResult: either a new case, or —
+    when the same customer has an open case with a similar subject received within the
+    de-duplication window — the existing case with the contact added (`absorbed=True`).
+    Raises ValidationError with field errors; nothing is saved then.
+    """
+    now = now or timezone.now()
+    text = f"{subject}\n{description}\n{customer_words}"
+
+    with transaction.atomic():
+        cust, customer_created = customer_find_or_create(data=customer)
+
+        if not customer_created:
+            window_start = now - datetime.timedelta(days=settings.CASE_DEDUP_WINDOW_DAYS)
+            candidates = list(
+                Case.objects.select_for_update()
+                .filter(customer=cust, state__in=ACTIVE_STATES, created_at__gte=window_start)
+                .order_by("-created_at")[:50]
+            )
+            match = intake.best_duplicate(subject, candidates, settings.CASE_DEDUP_SIMILARITY)
+            if match:
+                existing, score = match
+                contact = _absorb(
+                    case=existing, channel=channel, subject=subject, text=text, similarity=score,
+                    user=user, now=now,
+                )  # fmt: skip
+                for f in attachments:
+                    case_add_attachment(case=existing, file=f, user=user, log=False)
+                transaction.on_commit(
+                    lambda: case_contact_added.send(sender=Case, case=existing, contact=contact)
+                )
+                return IntakeResult(existing, True, contact, False)
+
+        fired = intake.apply_urgency_rules(text, intake.active_urgency_rules())
+        case = Case(
+            channel=channel, customer=cust, subject=subject, description=description,
+            customer_words=customer_words, expected_outcome=expected_outcome,
+            prior_history=prior_history, type=type, category=category, product=product,
+            order_no=order_no, remarks=remarks, created_by=user, created_at=now,
+            customer_is_new=customer_created or not cust.cases.exists(),
+        )  # fmt: skip
+        if urgency:
+            case.urgency = urgency
+        if priority:
+            case.priority = priority
+        if fired:
+            case.urgency, case.priority = intake.raise_urgency(
+                case.urgency, case.priority, fired.urgency, fired.priority
+            )
+            case.urgency_reason = _("Rule “%(rule)s” fired on “%(keyword)s”") % {
+                "rule": fired.rule.name,
+                "keyword": fired.keyword,
+            }
+        rule = None
+        if department is None:
+            rule = intake.route(
+                intake.active_routing_rules(),
+                case_type=type, category=category, text=text, product=product,
+            )  # fmt: skip
+            department = rule.department if rule else None
+        case.department = department
+        case.number = "000000-00000"  # placeholder so full_clean reports only real errors
+        case.full_clean(exclude=["number", "customer", "state"])
+        rr = None
+        if type == CaseType.RETURN_EXCHANGE or return_request:
+            rr = ReturnRequest(
+                case=case, order_no=order_no, product=product, **(return_request or {})
+            )
+            try:
+                rr.full_clean(exclude=["case"])
+            except ValidationError as exc:
+                raise ValidationError({"return_request": exc.message_dict}) from exc
+        for f in attachments:
+            Attachment(case=case, file=f).clean_fields(exclude=["case"])
+
+        case.number = _next_number(now)
+        case.save()
+        CaseContact.objects.create(
+            case=case, channel=channel, received_at=now, subject=subject, raw_text=text,
+            created_by=user,
+        )  # fmt: skip
+        CaseEvent.objects.create(
+            case=case,
+            kind=EventKind.CREATED,
+            to_state=State.RECEIVED,
+            message=_("Received via %(channel)s") % {"channel": case.get_channel_display()},
+            data={
+                "urgency_rule": fired.rule.name if fired else None,
+                "keyword": fired.keyword if fired else None,
+                "routing_rule": rule.name if rule else None,
+            },
+            author=user,
+            created_at=now,
+        )
+        if rr is not None:
+            rr.case = case
+            rr.check_window(today=timezone.localtime(now).date())
+            rr.save()
+            if rr.outside_window:
+                CaseEvent.objects.create(
+                    case=case, kind=EventKind.NOTE, author=None, created_at=now,
+                    message=_("Return request flagged: %(note)s") % {"note": rr.window_note},
+                )  # fmt: skip
+        for f in attachments:
+            case_add_attachment(case=case, file=f, user=user, log=False)
+
+        if (
+            assignee is None
+            and department is not None
+            and (rule is None or rule.assign_automatically)
+        ):
+            assignee = least_loaded_handler(department)
+        if department is not None and assignee is not None:
+            case = _do_transition(
+                case, "assign", user=user, inputs={"department": department, "assignee": assignee},
+                note=_("Assigned automatically") if user is None or rule else "",
+                check_permission=False, now=now,
+            )  # fmt: skip
+
+        contact = case.contacts.first()
+        transaction.on_commit(lambda: case_created.send(sender=Case, case=case))
+    return IntakeResult(case, False, contact, customer_created)
+
+
+# --- transitions -------------------------------------------------------------------------
+
+
+def _require(inputs, field, message):
+    value = inputs.get(field)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationError({field: message})
+    return value.strip() if isinstance(value, str) else value
+
+
+def _apply_inputs(case, name, inputs, user):
+    """Validate a transition's input (field errors) and set it on the locked case."""
+    if name == "assign":
+        dept = _require(inputs, "department", _("Choose the department that handles the case."))
+        assignee = _require(inputs, "assignee", _("Choose the person responsible."))
+        if not isinstance(dept, Department):
+            dept = Department.objects.filter(pk=dept, is_active=True).first()
+            if dept is None:
+                raise ValidationError({"department": _("Unknown department.")})
+        if not isinstance(assignee, User):
+            assignee = User.objects.filter(pk=assignee).first()
+            if assignee is None:
+                raise ValidationError({"assignee": _("Unknown staff member.")})
+        if not assignee.is_active:
+            raise ValidationError({"assignee": _("This staff member is not active.")})
+        if not (
+            assignee.sees_all_departments or assignee.memberships.filter(department=dept).exists()
+        ):
+            raise ValidationError(
+                {
+                    "assignee": _("%(user)s is not a member of %(dept)s.")
+                    % {"user": assignee, "dept": dept}
+                }
+            )
+        case.department, case.assignee = dept, assignee
+    elif name == "propose_solution":
+        case.solution = _require(inputs, "solution", _("Describe the proposed solution."))
+    elif name == "resolve":
+        case.result = _require(inputs, "result", _("Describe the result of the handling."))
+        if inputs.get("cause"):
+            case.cause = inputs["cause"].strip()
+    elif name in ("reopen", "cancel"):
+        _require(inputs, "reason", _("Give the reason."))
+    elif name == "merge":
+        into = _require(inputs, "into", _("Give the number of the case to merge into."))
+        if not isinstance(into, Case):
+            into = Case.objects.filter(number=str(into).strip()).first()
+            if into is None:
+                raise ValidationError({"into": _("No case with this number.")})
+        if into.pk == case.pk:
+            raise ValidationError({"into": _("A case cannot be merged into itself.")})
+        if into.state not in ACTIVE_STATES and into.state != State.RESOLVED:
+            raise ValidationError(
+                {
+                    "into": _("Case %(number)s is finished; merge into an open case.")
+                    % {"number": into.number}
+                }
+            )
+        if user is not None and not into.is_visible_to(user):
+            raise ValidationError({"into": _("No case with this number.")})
+        case.merged_into = into
+
+
+def _unmet_condition(case, name):
+    """Field errors for a transition whose conditions fail after its input was applied."""
+    messages = {
+        "assign": {"assignee": _("Assignment needs a department and a person.")},
+        "start_investigation": {
+            "assignee": _("Assign the case to a department and a person first.")
+        },
+        "propose_solution": {"solution": _("Describe the proposed solution.")},
+        "resolve": {"result": _("Describe the result of the handling.")},
+        "close": {
+            "feedback_score": _(
+                "The satisfaction follow-up is not done. Record the customer's feedback, or have a supervisor waive it."
+            )
+        },
+        "merge": {"into": _("Choose an open case to merge into.")},
+    }
+    return messages.get(name, {"__all__": _("The conditions for this step are not met.")})
+
+
+def _do_transition(case, name, *, user, inputs, note="", customer_notified=False,
+                   check_permission=True, now=None):  # fmt: skip
+    """Run transition `name` on the already locked `case`; save; write the event."""
+    if name not in TRANSITION_NAMES:
+        raise TransitionNotAllowed(_("Unknown step “%(name)s”.") % {"name": name})
+    method = getattr(case, name)
+    meta = method._django_fsm
+    if check_permission:
+        any_transition = next(iter(meta.transitions.values()))
+        if user is None or not any_transition.has_perm(case, user):
+            raise PermissionDenied(_("You do not have permission for this step on this case."))
+    source = case.state
+    if not meta.has_transition(source):
+        raise TransitionNotAllowed(
+            _("“%(step)s” is not possible while the case is “%(state)s”.")
+            % {"step": _label(name), "state": case.get_state_display()}
+        )
+    _apply_inputs(case, name, inputs, user)
+    if not meta.conditions_met(case, source):
+        raise ValidationError(_unmet_condition(case, name))
+    method()
+    case.version += 1
+    case.save()
+    reason = (inputs.get("reason") or "").strip()
+    message = "\n".join(x for x in [reason, (note or "").strip()] if x)
+    data = {}
+    if name == "assign":
+        data = {"department": case.department.name, "assignee": str(case.assignee)}
+        message = message or _("Assigned to %(dept)s / %(user)s") % {
+            "dept": case.department,
+            "user": case.assignee,
+        }
+    elif name == "propose_solution":
+        message = message or case.solution
+    elif name == "resolve":
+        message = message or case.result
+    elif name == "merge":
+        data = {"into": case.merged_into.number}
+        message = message or _("Merged into %(number)s") % {"number": case.merged_into.number}
+    event = CaseEvent.objects.create(
+        case=case, kind=EventKind.TRANSITION, transition=name, from_state=source,
+        to_state=case.state, message=message, customer_notified=customer_notified,
+        data=data, author=user, created_at=now or timezone.now(),
+    )  # fmt: skip
+    transaction.on_commit(
+        lambda: case_transitioned.send(sender=Case, case=case, event=event, name=name)
+    )
+    return case
+
+
+def _label(name):
+    method = getattr(Case, name, None)
+    meta = getattr(method, "_django_fsm", None)
+    if meta:
+        for t in meta.transitions.values():
+            return str(t.custom.get("label", name))
+    return name
+
+
+def case_transition(
+    *, case, name, user, expected_version=None, note="", customer_notified=False, **inputs
+):
+    """Move `case` through transition `name` for `user`.
+
+    Raises PermissionDenied (no permission), TransitionNotAllowed (not from this state),
+    CaseChanged (someone changed the case since `expected_version`) or ValidationError
+    (missing or bad input, unmet condition). Nothing is saved on error.
+    """
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if expected_version is not None and int(expected_version) != locked.version:
+            raise CaseChanged(locked)
+        locked = _do_transition(
+            locked, name, user=user, inputs=inputs, note=note, customer_notified=customer_notified
+        )
+        if name == "merge":
+            survivor = Case.objects.select_for_update().get(pk=locked.merged_into_id)
+            CaseContact.objects.create(
+                case=survivor, channel=locked.channel, received_at=locked.created_at,
+                subject=locked.subject, raw_text=_("Merged from %(number)s") % {"number": locked.number},
+                created_by=user,
+            )  # fmt: skip
+            CaseEvent.objects.create(
+                case=survivor, kind=EventKind.MERGE, author=user,
+                message=_("Case %(number)s was merged into this case.") % {"number": locked.number},
+                data={"merged": locked.number},
+            )  # fmt: skip
+            survivor.version += 1
+            survivor.save(update_fields=["version", "updated_at"])
+    if name == "assign" and locked.assignee_id and locked.assignee_id != getattr(user, "pk", None):
+        notify_assignee(locked)
+    return locked
+
+
+def available_transitions(case, user):
+    """The transitions `user` may start on `case` in its current state (buttons to show)."""
+    out = []
+    for name in TRANSITION_NAMES:
+        meta = getattr(case, name)._django_fsm
+        t = meta.get_transition(case.state)
+        if t is not None and t.has_perm(case, user):
+            out.append((name, t.custom.get("label", name), t.custom.get("inputs", [])))
+    return out
+
+
+def notify_assignee(case):
+    transaction.on_commit(
+        lambda: notify(
+            recipients=[case.assignee],
+            event_key=f"case:{case.number}:assigned:{case.version}",
+            subject=_("Case %(number)s assigned to you: %(subject)s")
+            % {"number": case.number, "subject": case.subject},
+            body=case.description[:500],
+            link=f"/admin/complaints/case/{case.pk}/change/",
+        )
+    )
+
+
+# --- other changes -----------------------------------------------------------------------
+
+
+def case_add_event(*, case, user, message, kind=EventKind.PROGRESS, customer_notified=False,
+                   next_contact_at=None, expected_resolution_at=None, expected_version=None):  # fmt: skip
+    """Add a progress update or internal note to the timeline. Optionally record the next
+    promised contact (沟通节点) and the expected resolution time told to the customer."""
+    if kind not in (EventKind.PROGRESS, EventKind.NOTE):
+        raise ValidationError({"kind": _("Only progress updates and notes can be added.")})
+    if not (message or "").strip():
+        raise ValidationError({"message": _("Write what happened.")})
+    now = timezone.now()
+    for field, value in (
+        ("next_contact_at", next_contact_at),
+        ("expected_resolution_at", expected_resolution_at),
+    ):
+        if value is not None and value < now - datetime.timedelta(minutes=5):
+            raise ValidationError({field: _("This time is in the past.")})
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if expected_version is not None and int(expected_version) != locked.version:
+            raise CaseChanged(locked)
+        if user is not None and not locked.is_visible_to(user):
+            raise PermissionDenied(_("You do not have permission for this step on this case."))
+        data = {}
+        if next_contact_at is not None:
+            locked.next_contact_at = next_contact_at
+            data["next_contact_at"] = next_contact_at.isoformat()
+        if expected_resolution_at is not None:
+            locked.expected_resolution_at = expected_resolution_at
+            data["expected_resolution_at"] = expected_resolution_at.isoformat()
+        locked.version += 1
+        locked.save()
+        event = CaseEvent.objects.create(
+            case=locked, kind=kind, message=message.strip(), customer_notified=customer_notified,
+            data=data, author=user,
+        )  # fmt: skip
+    return event
+
+
+# Fields staff may edit directly (the rest change only through transitions or intake).
+EDITABLE_FIELDS = [
+    "subject", "description", "customer_words", "expected_outcome", "prior_history", "type",
+    "category", "product", "order_no", "urgency", "priority", "cause", "expected_resolution_at",
+    "next_contact_at", "remarks", "feedback_text",
+]  # fmt: skip
+
+
+def case_update(*, case, user, expected_version=None, **changes):
+    """Edit a case's details; records what changed (old → new) on the timeline."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({f: _("This field cannot be changed here.") for f in unknown})
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if expected_version is not None and int(expected_version) != locked.version:
+            raise CaseChanged(locked)
+        if user is not None and not locked.is_visible_to(user):
+            raise PermissionDenied(_("You do not have permission for this step on this case."))
+        diff = {}
+        for field, value in changes.items():
+            old = getattr(locked, field)
+            if old != value:
+                setattr(locked, field, value)
+                diff[field] = [_display(old), _display(value)]
+        if not diff:
+            return locked
+        locked.full_clean(exclude=["customer", "department", "assignee", "merged_into", "state"])
+        locked.version += 1
+        locked.save()
+        labels = ", ".join(str(Case._meta.get_field(f).verbose_name) for f in diff)
+        CaseEvent.objects.create(
+            case=locked, kind=EventKind.CHANGE, author=user, data=diff,
+            message=_("Changed: %(fields)s") % {"fields": labels},
+        )  # fmt: skip
+    return locked
+
+
+def _display(value):
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return value if isinstance(value, (int, float, bool)) or value is None else str(value)
+
+
+def case_add_attachment(*, case, file, user, description="", log=True):
+    """Store an evidence file (validated for type and size) on the case."""
+    att = Attachment(
+        case=case, file=file, original_name=(getattr(file, "name", "") or "")[:255],
+        size=getattr(file, "size", 0) or 0, description=description, uploaded_by=user,
+    )  # fmt: skip
+    att.full_clean(exclude=["case"])
+    att.save()
+    if log:
+        CaseEvent.objects.create(
+            case=case, kind=EventKind.ATTACHMENT, author=user,
+            message=_("Attachment added: %(name)s") % {"name": att.original_name},
+        )  # fmt: skip
+    return att
+
+
+def case_waive_satisfaction(*, case, user, reason):
+    """A supervisor lets a resolved case close without the satisfaction follow-up."""
+    if not user.has_perm("complaints.waive_satisfaction"):
+        raise PermissionDenied(_("Only a supervisor can waive the satisfaction step."))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give the reason.")})
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        locked.satisfaction_waived_by = user
+        locked.version += 1
+        locked.save()
+        CaseEvent.objects.create(
+            case=locked, kind=EventKind.NOTE, author=user,
+            message=_("Satisfaction follow-up waived: %(reason)s") % {"reason": reason.strip()},
+        )  # fmt: skip
+    return locked
+
+
+def case_record_feedback(*, case, score, text="", user=None):
+    """The customer's satisfaction score (1–5) and words, from a follow-up or survey."""
+    if score is None or not 1 <= int(score) <= 5:
+        raise ValidationError({"feedback_score": _("The score must be between 1 and 5.")})
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        locked.feedback_score = int(score)
+        locked.feedback_text = (text or "").strip()
+        locked.version += 1
+        locked.save()
+        CaseEvent.objects.create(
+            case=locked, kind=EventKind.NOTE, author=user,
+            message=_("Customer feedback: %(score)s/5 %(text)s") % {"score": score, "text": text or ""},
+            data={"feedback_score": int(score)},
+        )  # fmt: skip
+    return locked

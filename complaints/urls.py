@@ -1,0 +1,3 @@
+"""Public pages of the complaints app (the web form)."""
+
+urlpatterns = []
