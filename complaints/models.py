@@ -323,14 +323,21 @@ class CaseQuerySet(models.QuerySet):
         """Not finished: active, or resolved and waiting for the satisfaction step."""
         return self.filter(state__in=OPEN_STATES)
 
+    def overdue(self, now):
+        """Active cases past a promised contact time (沟通节点) or their expected resolution.
+        Interim definition: the deadline engine replaces it with its precomputed deadlines."""
+        return self.active().filter(Q(next_contact_at__lt=now) | Q(expected_resolution_at__lt=now))
+
     def visible_to(self, user):
-        """Agents and handlers see their departments' cases (and their own); supervisors,
-        managers and administrators see all."""
+        """Agents and handlers see their departments' cases (and their own); whoever may
+        assign also sees the unrouted ones; supervisors, managers and administrators see all."""
         if user.sees_all_departments:
             return self
-        return self.filter(
-            Q(department__in=user.departments.all()) | Q(assignee=user) | Q(created_by=user)
-        ).distinct()
+        q = Q(department__in=user.departments.all()) | Q(assignee=user) | Q(created_by=user)
+        if user.has_perm("complaints.assign_case"):
+            # The triage queue: cases no rule routed wait for a dispatcher.
+            q |= Q(department__isnull=True)
+        return self.filter(q)
 
     def for_list(self):
         return self.select_related("customer", "department", "assignee")
@@ -505,10 +512,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
             return True
         if self.assignee_id == user.pk or self.created_by_id == user.pk:
             return True
-        return (
-            self.department_id is not None
-            and user.memberships.filter(department_id=self.department_id).exists()
-        )
+        if self.department_id is None:
+            return user.has_perm("complaints.assign_case")
+        return user.memberships.filter(department_id=self.department_id).exists()
 
     @property
     def is_active(self):

@@ -265,9 +265,12 @@ def case_intake(
                 case=case, order_no=order_no, product=product, **(return_request or {})
             )
             try:
-                rr.full_clean(exclude=["case"])
+                rr.full_clean(exclude=["case", "step"])
             except ValidationError as exc:
-                raise ValidationError({"return_request": exc.message_dict}) from exc
+                # Flat keys: ValidationError cannot nest a dict inside a dict.
+                raise ValidationError(
+                    {f"return_request.{k}": v for k, v in exc.message_dict.items()}
+                ) from exc
         for f in attachments:
             Attachment(case=case, file=f).clean_fields(exclude=["case"])
 

@@ -5,6 +5,7 @@ Without any variable set the project runs on an embedded default: SQLite and a
 filesystem Celery broker under `var/`, no external service needed.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -29,7 +30,11 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The public URL of the site, used in links sent by e-mail and SMS (surveys, notifications).
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not SITE_URL:
+    raise ImproperlyConfigured(
+        "SITE_URL must be set when DEBUG is off: links in e-mails and SMS (surveys) point there."
+    )
 
 INSTALLED_APPS = [
     "servicedesk.admin_site.ServiceDeskAdminConfig",
@@ -96,6 +101,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
+    )
+    # Tests use a file too, not shared-cache memory: concurrent threads (a real worker, racing
+    # intakes) then lock the way production SQLite does instead of failing at once.
+    # One file per test process, so parallel runs don't share it; removed when the run ends.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
+        VAR_DIR / f"test-{os.getpid()}.sqlite3"
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -247,6 +258,20 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per choice set (several share field names such as "kind" or "state").
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "complaints.models.State",
+        "ChannelEnum": "complaints.models.Channel",
+        "CaseTypeEnum": "complaints.models.CaseType",
+        "CategoryEnum": "complaints.models.Category",
+        "UrgencyEnum": "complaints.models.Urgency",
+        "ContactMethodEnum": "complaints.models.ContactMethod",
+        "CustomerKindEnum": "complaints.models.CustomerKind",
+        "CustomerTierEnum": "complaints.models.CustomerTier",
+        "EventKindEnum": "complaints.models.EventKind",
+        "ReturnReasonEnum": "complaints.models.ReturnReason",
+        "ReturnStepEnum": "complaints.models.ReturnStep",
+    },
 }
 
 # --- Security (all on when DEBUG is off; `manage.py check --deploy` is clean) -----

@@ -8,6 +8,12 @@ from django.conf import settings
 from servicedesk.staff import roles
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    # PBKDF2's deliberate slowness costs ~0.3 s per test user; tests don't need it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_report_header(config):
     db = settings.DATABASES["default"]
     return [

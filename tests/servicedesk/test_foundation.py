@@ -149,15 +149,22 @@ def test_check_deploy_is_clean_with_production_variables():
             "DEBUG": "0",
             "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
             "ALLOWED_HOSTS": "kefu.example.com",
+            "SITE_URL": "https://kefu.example.com",
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_secret_key_is_required_when_debug_is_off():
-    result = _manage("check", env_extra={"DEBUG": "0"})
+    result = _manage("check", env_extra={"DEBUG": "0", "SITE_URL": "https://kefu.example.com"})
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_site_url_is_required_when_debug_is_off():
+    result = _manage("check", env_extra={"DEBUG": "0", "SECRET_KEY": "x" * 60})
+    assert result.returncode != 0
+    assert "SITE_URL" in result.stderr
 
 
 def test_no_missing_migrations():

@@ -1,0 +1,32 @@
+"""Building blocks for complaints tests: real cases through the real intake service."""
+
+import itertools
+
+from complaints import services
+
+_seq = itertools.count(1)
+
+
+def intake(**overrides):
+    """A case through services.case_intake with sensible Chinese defaults."""
+    n = next(_seq)
+    data = {
+        "channel": "phone",
+        "customer": {"name": f"客户{n}", "phone": f"139{n:08d}"},
+        "subject": f"第{n}号问题：订单商品与描述不符",
+        "description": "客户来电反映收到的商品与页面描述不一致。",
+        "type": "complaint",
+        "category": "product",
+    }
+    customer = overrides.pop("customer", None)
+    if customer:
+        data["customer"] = customer
+    data.update(overrides)
+    return services.case_intake(**data)
+
+
+def walk(case, user, *steps):
+    """Run transitions in order: walk(case, u, ("start_investigation", {}), ("resolve", {...}))."""
+    for name, inputs in steps:
+        case = services.case_transition(case=case, name=name, user=user, **inputs)
+    return case
