@@ -7,7 +7,10 @@ from .models import Department, Membership, Notification, User
 
 class MembershipInline(admin.TabularInline):
     model = Membership
-    extra = 1
+    extra = 0
+    # Every staff member works in at least one department.
+    min_num = 1
+    validate_min = True
     autocomplete_fields = ["department"]
 
 
