@@ -405,6 +405,9 @@ def _unmet_condition(case, name):
     return messages.get(name, {"__all__": _("The conditions for this step are not met.")})
 
 
+_STEP_TIMESTAMPS = {"resolve": "resolved_at", "close": "closed_at"}
+
+
 def _do_transition(case, name, *, user, inputs, note="", customer_notified=False,
                    check_permission=True, now=None):  # fmt: skip
     """Run transition `name` on the already locked `case`; save; write the event."""
@@ -426,6 +429,9 @@ def _do_transition(case, name, *, user, inputs, note="", customer_notified=False
     if not meta.conditions_met(case, source):
         raise ValidationError(_unmet_condition(case, name))
     method()
+    if now is not None and name in _STEP_TIMESTAMPS:
+        # Backdated work (demo data, imported history): the step's own time follows `now`.
+        setattr(case, _STEP_TIMESTAMPS[name], now)
     case.version += 1
     case.save()
     reason = (inputs.get("reason") or "").strip()
@@ -464,22 +470,23 @@ def _label(name):
     return name
 
 
-def case_transition(
-    *, case, name, user, expected_version=None, note="", customer_notified=False, **inputs
-):
+def case_transition(*, case, name, user, expected_version=None, note="", customer_notified=False,
+                    now=None, **inputs):  # fmt: skip
     """Move `case` through transition `name` for `user`.
 
     Raises PermissionDenied (no permission), TransitionNotAllowed (not from this state),
     CaseChanged (someone changed the case since `expected_version`) or ValidationError
-    (missing or bad input, unmet condition). Nothing is saved on error.
+    (missing or bad input, unmet condition). Nothing is saved on error. `now` backdates the
+    step (demo data, imported history); by default it happens now.
     """
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if expected_version is not None and int(expected_version) != locked.version:
             raise CaseChanged(locked)
         locked = _do_transition(
-            locked, name, user=user, inputs=inputs, note=note, customer_notified=customer_notified
-        )
+            locked, name, user=user, inputs=inputs, note=note, customer_notified=customer_notified,
+            now=now,
+        )  # fmt: skip
         if name == "merge":
             survivor = Case.objects.select_for_update().get(pk=locked.merged_into_id)
             CaseContact.objects.create(
@@ -490,7 +497,7 @@ def case_transition(
             CaseEvent.objects.create(
                 case=survivor, kind=EventKind.MERGE, author=user,
                 message=_("Case %(number)s was merged into this case.") % {"number": locked.number},
-                data={"merged": locked.number},
+                data={"merged": locked.number}, created_at=now or timezone.now(),
             )  # fmt: skip
             survivor.version += 1
             survivor.save(update_fields=["version", "updated_at"])
@@ -527,14 +534,15 @@ def notify_assignee(case):
 
 
 def case_add_event(*, case, user, message, kind=EventKind.PROGRESS, customer_notified=False,
-                   next_contact_at=None, expected_resolution_at=None, expected_version=None):  # fmt: skip
+                   next_contact_at=None, expected_resolution_at=None, expected_version=None,
+                   now=None):  # fmt: skip
     """Add a progress update or internal note to the timeline. Optionally record the next
     promised contact (沟通节点) and the expected resolution time told to the customer."""
     if kind not in (EventKind.PROGRESS, EventKind.NOTE):
         raise ValidationError({"kind": _("Only progress updates and notes can be added.")})
     if not (message or "").strip():
         raise ValidationError({"message": _("Write what happened.")})
-    now = timezone.now()
+    now = now or timezone.now()
     for field, value in (
         ("next_contact_at", next_contact_at),
         ("expected_resolution_at", expected_resolution_at),
@@ -558,7 +566,7 @@ def case_add_event(*, case, user, message, kind=EventKind.PROGRESS, customer_not
         locked.save()
         event = CaseEvent.objects.create(
             case=locked, kind=kind, message=message.strip(), customer_notified=customer_notified,
-            data=data, author=user,
+            data=data, author=user, created_at=now,
         )  # fmt: skip
     return event
 
@@ -641,7 +649,7 @@ def case_waive_satisfaction(*, case, user, reason):
     return locked
 
 
-def case_record_feedback(*, case, score, text="", user=None):
+def case_record_feedback(*, case, score, text="", user=None, now=None):
     """The customer's satisfaction score (1–5) and words, from a follow-up or survey."""
     if score is None or not 1 <= int(score) <= 5:
         raise ValidationError({"feedback_score": _("The score must be between 1 and 5.")})
@@ -654,6 +662,6 @@ def case_record_feedback(*, case, score, text="", user=None):
         CaseEvent.objects.create(
             case=locked, kind=EventKind.NOTE, author=user,
             message=_("Customer feedback: %(score)s/5 %(text)s") % {"score": score, "text": text or ""},
-            data={"feedback_score": int(score)},
+            data={"feedback_score": int(score)}, created_at=now or timezone.now(),
         )  # fmt: skip
     return locked

@@ -16,7 +16,16 @@ ADMINISTRATOR = "管理员 Administrator"
 ALL_ROLES = [AGENT, HANDLER, SUPERVISOR, MANAGER, ADMINISTRATOR]
 
 _CASE_WORK = [
-    "complaints.view_*",
+    # Listed one by one: "complaints.view_*" would also match view_personal_data.
+    "complaints.view_case",
+    "complaints.view_customer",
+    "complaints.view_casecontact",
+    "complaints.view_caseevent",
+    "complaints.view_attachment",
+    "complaints.view_returnrequest",
+    "complaints.view_routingrule",
+    "complaints.view_urgencyrule",
+    "complaints.view_technicalrequest",
     "complaints.add_case",
     "complaints.change_case",
     "complaints.add_customer",

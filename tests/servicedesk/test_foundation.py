@@ -170,3 +170,18 @@ def test_site_url_is_required_when_debug_is_off():
 def test_no_missing_migrations():
     result = _manage("makemigrations", "--check", "--dry-run", env_extra={"DEBUG": "1"})
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("role", "granted", "refused"),
+    [
+        (roles.AGENT, ["view_personal_data", "assign_case", "transition_case"], ["waive_satisfaction"]),
+        (roles.HANDLER, ["transition_case", "view_case"], ["view_personal_data", "assign_case", "cancel_case"]),
+        (roles.SUPERVISOR, ["waive_satisfaction", "view_personal_data"], ["delete_case"]),
+        (roles.ADMINISTRATOR, ["change_case", "view_personal_data"], ["delete_case", "delete_caseevent"]),
+    ],
+)
+def test_role_permission_matrix(db, role, granted, refused):
+    codes = set(Group.objects.get(name=role).permissions.values_list("codename", flat=True))
+    assert set(granted) <= codes
+    assert not set(refused) & codes

@@ -1,0 +1,361 @@
+"""Serializers of the cases REST API: what goes in (parsed and checked field by field against
+the models' own rules) and what comes out (customer phone and e-mail masked for staff without
+`complaints.view_personal_data`). Nothing here changes a case; api.py hands the checked input
+to complaints.services.
+"""
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from servicedesk.staff.models import Department, User
+
+from . import services
+from .models import (
+    Case,
+    CaseContact,
+    CaseEvent,
+    CaseType,
+    Customer,
+    EventKind,
+    ReturnRequest,
+)
+
+
+def django_error_detail(exc):
+    """A Django ValidationError as DRF error detail: {field: [messages]}, with the model's
+    "__all__" under DRF's non-field key."""
+    detail = serializers.as_serializer_error(exc)
+    if "__all__" in detail:
+        detail[serializers.api_settings.NON_FIELD_ERRORS_KEY] = detail.pop("__all__")
+    return detail
+
+
+def can_see_personal_data(context):
+    """Whether the requesting user sees customers' full phone numbers and e-mails; asked once
+    per response and remembered in the (shared) serializer context."""
+    if "show_personal_data" not in context:
+        request = context.get("request")
+        user = getattr(request, "user", None)
+        context["show_personal_data"] = bool(
+            user is not None and user.has_perm("complaints.view_personal_data")
+        )
+    return context["show_personal_data"]
+
+
+# --- references --------------------------------------------------------------------------
+
+
+class DepartmentRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["id", "code", "name"]
+
+
+class UserRefSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name"]
+
+
+# --- output ------------------------------------------------------------------------------
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    """The customer on a case. Phone and e-mail are masked (138****8000, zh***@example.com)
+    unless the user may see personal data."""
+
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "member_no", "phone", "email", "preferred_contact", "kind", "tier"]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not can_see_personal_data(self.context):
+            data["phone"] = instance.phone_masked
+            data["email"] = instance.email_masked
+        return data
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """A case as it appears in lists and as the answer to intake."""
+
+    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    customer = CustomerSerializer(read_only=True)
+    department = DepartmentRefSerializer(read_only=True, allow_null=True)
+    assignee = UserRefSerializer(read_only=True, allow_null=True)
+    absorbed = serializers.SerializerMethodField(
+        help_text=_(
+            "True when this request was added to an existing open case of the same customer "
+            "(omnichannel de-duplication) instead of opening a new one."
+        )
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "number", "state", "state_display", "version", "channel", "type", "category",
+            "urgency", "urgency_reason", "priority", "department", "assignee", "customer",
+            "subject", "product", "order_no", "expected_resolution_at", "next_contact_at",
+            "resolved_at", "closed_at", "created_at", "updated_at", "absorbed",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_absorbed(self, obj) -> bool:
+        return bool(self.context.get("absorbed", False))
+
+
+class CaseEventSerializer(serializers.ModelSerializer):
+    author = UserRefSerializer(read_only=True, allow_null=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = CaseEvent
+        fields = [
+            "id", "kind", "kind_display", "transition", "from_state", "to_state", "message",
+            "customer_notified", "data", "author", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class CaseContactSerializer(serializers.ModelSerializer):
+    created_by = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = CaseContact
+        fields = ["id", "channel", "received_at", "subject", "raw_text", "similarity", "created_by"]
+        read_only_fields = fields
+
+
+class ReturnRequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReturnRequest
+        fields = [
+            "order_no", "product", "purchase_date", "reason", "unopened", "evidence_notes",
+            "outside_window", "window_note", "customer_pays_shipping", "step", "tracking_no",
+            "inspection_result", "resolution", "refund_amount",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class TransitionOptionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    inputs = serializers.ListField(child=serializers.CharField())
+
+
+class CaseDetailSerializer(CaseSerializer):
+    """One case with its timeline, its contacts and the steps the user may take now."""
+
+    merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    created_by = UserRefSerializer(read_only=True, allow_null=True)
+    collaborating_departments = DepartmentRefSerializer(many=True, read_only=True)
+    return_request = serializers.SerializerMethodField()
+    contacts = CaseContactSerializer(many=True, read_only=True)
+    events = CaseEventSerializer(
+        many=True, read_only=True, help_text=_("The timeline, oldest first.")
+    )
+    transitions = serializers.SerializerMethodField(
+        help_text=_("Steps the requesting user may take on the case in its current state.")
+    )
+
+    class Meta(CaseSerializer.Meta):
+        fields = [
+            *CaseSerializer.Meta.fields,
+            "description", "customer_words", "expected_outcome", "prior_history", "cause",
+            "solution", "result", "feedback_score", "feedback_text", "remarks", "reopen_count",
+            "customer_is_new", "merged_into", "collaborating_departments", "created_by",
+            "return_request", "contacts", "events", "transitions",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(ReturnRequestSerializer(allow_null=True))
+    def get_return_request(self, obj):
+        try:
+            rr = obj.return_request
+        except ObjectDoesNotExist:
+            return None
+        return ReturnRequestSerializer(rr, context=self.context).data
+
+    @extend_schema_field(TransitionOptionSerializer(many=True))
+    def get_transitions(self, obj):
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return [
+            {"name": name, "label": str(label), "inputs": list(inputs)}
+            for name, label, inputs in services.available_transitions(obj, request.user)
+        ]
+
+
+class ErrorSerializer(serializers.Serializer):
+    """For the schema: how a refused request answers."""
+
+    detail = serializers.CharField()
+
+
+class ConflictSerializer(serializers.Serializer):
+    """For the schema: a 409 answer. `state` and `version` are the case's current ones."""
+
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(choices=["not_allowed", "case_changed"])
+    state = serializers.CharField()
+    version = serializers.IntegerField()
+
+
+# --- input -------------------------------------------------------------------------------
+
+
+class CustomerInputSerializer(serializers.ModelSerializer):
+    """Who the customer is. At least one of phone, e-mail or member number is needed; they
+    are how the same customer is recognised across channels."""
+
+    class Meta:
+        model = Customer
+        fields = ["name", "phone", "email", "member_no", "preferred_contact", "kind", "company",
+                  "industry"]  # fmt: skip
+
+    def validate(self, attrs):
+        try:
+            Customer(**attrs).clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(django_error_detail(exc)) from exc
+        return attrs
+
+
+class ReturnRequestInputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReturnRequest
+        fields = ["purchase_date", "reason", "unopened", "evidence_notes"]
+
+
+class CaseIntakeSerializer(serializers.ModelSerializer):
+    """What a channel system sends to register a customer's request."""
+
+    customer = CustomerInputSerializer()
+    return_request = ReturnRequestInputSerializer(
+        required=False,
+        help_text=_("Return / exchange data; required when type is return_exchange."),
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "channel", "customer", "subject", "description", "customer_words",
+            "expected_outcome", "prior_history", "type", "category", "product", "order_no",
+            "urgency", "priority", "remarks", "return_request",
+        ]  # fmt: skip
+        extra_kwargs = {
+            "urgency": {"required": False},
+            "priority": {"required": False},
+        }
+
+    def validate(self, attrs):
+        # Presence only, named by field; the intake service checks the values against the
+        # ReturnRequest model (dates, window) and answers with field errors too.
+        if attrs.get("type") == CaseType.RETURN_EXCHANGE or "return_request" in attrs:
+            errors = {}
+            if attrs.get("return_request") is None:
+                errors["return_request"] = [
+                    _("Give the purchase date and the reason for a return or exchange.")
+                ]
+            for field in ("order_no", "product"):
+                if not (attrs.get(field) or "").strip():
+                    errors[field] = [_("Needed for a return or exchange.")]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return attrs
+
+
+def _lookup(queryset, *, key, value, message):
+    """The row whose `key` is `value`, else (for a number) whose id is `value`."""
+    value = value.strip()
+    if not value:
+        return None
+    q = Q(**{key: value})
+    if value.isdigit():
+        q |= Q(pk=int(value))
+    found = sorted(queryset.filter(q), key=lambda row: getattr(row, key) != value)
+    if not found:
+        raise serializers.ValidationError(message)
+    return found[0]
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    """Input of a step. Each step reads only its own fields: assign (department, assignee),
+    propose_solution (solution), resolve (result, cause), reopen and cancel (reason),
+    merge (into). `note`, `customer_notified` and `expected_version` go with every step."""
+
+    department = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=_("assign: the department's code, or its numeric id."),
+    )
+    assignee = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=_("assign: the staff member's username, or their numeric id."),
+    )
+    solution = serializers.CharField(required=False, allow_blank=True)
+    result = serializers.CharField(required=False, allow_blank=True)
+    cause = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(required=False, allow_blank=True)
+    into = serializers.CharField(
+        required=False, allow_blank=True, help_text=_("merge: the number of the surviving case.")
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    customer_notified = serializers.BooleanField(required=False, default=False)
+    expected_version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_("The case version the client last saw; a different one answers 409."),
+    )
+
+    INPUT_FIELDS = ["department", "assignee", "solution", "result", "cause", "reason", "into"]
+
+    def validate_department(self, value):
+        return _lookup(
+            Department.objects.filter(is_active=True),
+            key="code",
+            value=value,
+            message=_("Unknown department."),
+        )
+
+    def validate_assignee(self, value):
+        return _lookup(
+            User.objects.all(), key="username", value=value, message=_("Unknown staff member.")
+        )
+
+    def service_inputs(self):
+        """The step's own input, as keyword arguments for services.case_transition."""
+        data = self.validated_data
+        return {f: data[f] for f in self.INPUT_FIELDS if data.get(f) not in (None, "")}
+
+
+class EventInputSerializer(serializers.Serializer):
+    """A progress update (told or not to the customer) or an internal note."""
+
+    message = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=[(EventKind.PROGRESS.value, EventKind.PROGRESS.label),
+                 (EventKind.NOTE.value, EventKind.NOTE.label)],
+        default=EventKind.PROGRESS.value,
+    )  # fmt: skip
+    customer_notified = serializers.BooleanField(required=False, default=False)
+    next_contact_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=_("The next contact promised to the customer (沟通节点)."),
+    )
+    expected_resolution_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=_("The expected resolution time told to the customer."),
+    )
+    expected_version = serializers.IntegerField(required=False, min_value=1)
