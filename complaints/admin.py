@@ -31,6 +31,7 @@ from .admin_forms import (
     CaseChangeForm,
     IntakeForm,
     ProgressForm,
+    ReturnStepForm,
     TransitionForm,
     WaiveSatisfactionForm,
 )
@@ -525,6 +526,15 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
             "events": events,
             "attachments": list(case.attachments.select_related("uploaded_by")),
             "return_request": return_request,
+            "return_buttons": [
+                {
+                    "label": label,
+                    "url": reverse("admin:complaints_case_return_step", args=[case.pk, name]),
+                }
+                for name, label, _inputs in services.available_return_steps(return_request, user)
+            ]
+            if return_request
+            else [],
             "transition_buttons": buttons,
             "can_waive": can_waive,
             "waive_url": reverse("admin:complaints_case_waive", args=[case.pk]),
@@ -558,6 +568,11 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
                 "<int:pk>/waive-satisfaction/", view(self.waive_view), name="complaints_case_waive"
             ),
             path("<int:pk>/progress/", view(self.progress_view), name="complaints_case_progress"),
+            path(
+                "<int:pk>/return/<str:step>/",
+                view(self.return_step_view),
+                name="complaints_case_return_step",
+            ),
             path("<int:pk>/attachments/", view(self.attach_view), name="complaints_case_attach"),
             path(
                 "<int:pk>/attachments/<int:attachment_pk>/",
@@ -672,6 +687,50 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
             form=form,
             submit=label,
             extra_links=extra,
+        )
+
+    def return_step_view(self, request, pk, step):
+        case = self._case_for(request, pk)
+        rr = ReturnRequest.objects.filter(case=case).first()
+        available = {
+            n: (label, inputs)
+            for n, label, inputs in (
+                services.available_return_steps(rr, request.user) if rr else []
+            )
+        }
+        if step not in available:
+            self.message_user(
+                request,
+                _("This return / exchange step is not available now: the case has been reloaded."),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(self._case_url(case, "#return"))
+        label, inputs = available[step]
+        if request.method == "POST":
+            form = ReturnStepForm(request.POST, inputs=inputs)
+            if form.is_valid():
+                try:
+                    services.return_request_step(
+                        case=case,
+                        step=step,
+                        user=request.user,
+                        expected_version=form.cleaned_data["expected_version"],
+                        **form.service_kwargs(),
+                    )
+                except (PermissionDenied, TransitionNotAllowed, services.CaseChanged) as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+                    return HttpResponseRedirect(self._case_url(case, "#return"))
+                except ValidationError as exc:
+                    form.add_service_errors(exc)
+                else:
+                    self.message_user(
+                        request, _("%(step)s: done.") % {"step": label}, messages.SUCCESS
+                    )
+                    return HttpResponseRedirect(self._case_url(case, "#return"))
+        else:
+            form = ReturnStepForm(inputs=inputs, initial={"expected_version": case.version})
+        return self._action_page(
+            request, case, title=f"{label} · {case.number}", form=form, submit=label
         )
 
     def waive_view(self, request, pk):

@@ -450,3 +450,33 @@ class AttachmentForm(ServiceErrorsMixin, forms.Form):
 class BulkAssignForm(ServiceErrorsMixin, forms.Form):
     department = department_field()
     assignee = StaffChoiceField(label=_label(Case, "assignee"))
+
+
+class ReturnStepForm(ServiceErrorsMixin, forms.Form):
+    """The input one return/exchange step asks for (review comment, tracking number …)."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput)
+    review_comment = forms.CharField(
+        label=_label(ReturnRequest, "review_comment"),
+        widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
+    )
+    tracking_no = forms.CharField(label=_label(ReturnRequest, "tracking_no"), max_length=64)
+    inspection_result = forms.CharField(
+        label=_label(ReturnRequest, "inspection_result"),
+        widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
+    )
+    refund_amount = forms.DecimalField(
+        label=_label(ReturnRequest, "refund_amount"), min_value=0, max_digits=10, decimal_places=2
+    )
+
+    def __init__(self, *args, inputs, **kwargs):
+        super().__init__(*args, **kwargs)
+        wanted = dict(inputs)
+        for name in ["review_comment", "tracking_no", "inspection_result", "refund_amount"]:
+            if name not in wanted:
+                del self.fields[name]
+            else:
+                self.fields[name].required = wanted[name]
+
+    def service_kwargs(self):
+        return {k: v for k, v in self.cleaned_data.items() if k != "expected_version"}

@@ -687,6 +687,7 @@ class EventKind(models.TextChoices):
     MERGE = "merge", _("Merge")
     ATTACHMENT = "attachment", _("Attachment")
     ESCALATION = "escalation", _("Escalation")
+    RETURN_STEP = "return_step", _("Return / exchange step")
 
 
 class CaseEvent(models.Model):
@@ -902,7 +903,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         field=step,
         source=ReturnStep.APPLIED,
         target=ReturnStep.APPROVED,
-        custom={"label": _("Approve return")},
+        custom={"label": _("Approve return"), "inputs": ["review_comment?"]},
     )
     def approve(self):
         pass
@@ -912,7 +913,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         source=ReturnStep.APPLIED,
         target=ReturnStep.REJECTED,
         conditions=[lambda self: bool(self.review_comment.strip())],
-        custom={"label": _("Reject return")},
+        custom={"label": _("Reject return"), "inputs": ["review_comment"]},
     )
     def reject(self):
         pass
@@ -921,7 +922,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         field=step,
         source=ReturnStep.APPROVED,
         target=ReturnStep.CUSTOMER_NOTIFIED,
-        custom={"label": _("Instructions sent to customer")},
+        custom={"label": _("Instructions sent to customer"), "inputs": []},
     )
     def notify_customer(self):
         pass
@@ -931,7 +932,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         source=ReturnStep.CUSTOMER_NOTIFIED,
         target=ReturnStep.SHIPPED_BACK,
         conditions=[lambda self: bool(self.tracking_no.strip())],
-        custom={"label": _("Goods shipped back")},
+        custom={"label": _("Goods shipped back"), "inputs": ["tracking_no"]},
     )
     def ship_back(self):
         pass
@@ -941,7 +942,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         source=ReturnStep.SHIPPED_BACK,
         target=ReturnStep.INSPECTED,
         conditions=[lambda self: bool(self.inspection_result.strip())],
-        custom={"label": _("Inspected")},
+        custom={"label": _("Inspected"), "inputs": ["inspection_result"]},
     )
     def inspect(self):
         pass
@@ -950,7 +951,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         field=step,
         source=ReturnStep.INSPECTED,
         target=ReturnStep.REFUNDED,
-        custom={"label": _("Refunded")},
+        custom={"label": _("Refunded"), "inputs": ["refund_amount?"]},
     )
     def refund(self):
         self.resolution = ReturnResolution.REFUND
@@ -959,7 +960,13 @@ class ReturnRequest(FSMModelMixin, models.Model):
         field=step,
         source=ReturnStep.INSPECTED,
         target=ReturnStep.EXCHANGED,
-        custom={"label": _("Exchanged")},
+        custom={"label": _("Exchanged"), "inputs": []},
     )
     def exchange(self):
         self.resolution = ReturnResolution.EXCHANGE
+
+
+# Steps of a return request, in order; "name?" in a step's inputs marks an optional input.
+RETURN_STEP_NAMES = [
+    "approve", "reject", "notify_customer", "ship_back", "inspect", "refund", "exchange",
+]  # fmt: skip

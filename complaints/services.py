@@ -6,6 +6,7 @@ follow-up work on commit.
 """
 
 import datetime
+import decimal
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from servicedesk.staff.services import notify
 from . import intake
 from .models import (
     ACTIVE_STATES,
+    RETURN_STEP_NAMES,
     TRANSITION_NAMES,
     Attachment,
     Case,
@@ -665,3 +667,88 @@ def case_record_feedback(*, case, score, text="", user=None, now=None):
             data={"feedback_score": int(score)}, created_at=now or timezone.now(),
         )  # fmt: skip
     return locked
+
+
+# --- return / exchange steps -------------------------------------------------------------
+
+RETURN_STEP_MESSAGES = {
+    "review_comment": _("Write the review comment for the customer."),
+    "tracking_no": _("Enter the return tracking number."),
+    "inspection_result": _("Describe what the inspection found."),
+    "refund_amount": _("Enter a refund amount of zero or more."),
+}
+
+
+def available_return_steps(return_request, user):
+    """[(name, label, [(input, required)])] the user may take on this return request now."""
+    if not (
+        user.has_perm("complaints.change_returnrequest") and return_request.case.is_visible_to(user)
+    ):
+        return []
+    out = []
+    for name in RETURN_STEP_NAMES:
+        t = getattr(return_request, name)._django_fsm.get_transition(return_request.step)
+        if t is not None:
+            inputs = [(i.rstrip("?"), not i.endswith("?")) for i in t.custom.get("inputs", [])]
+            out.append((name, t.custom["label"], inputs))
+    return out
+
+
+def return_request_step(*, case, step, user, expected_version=None, **inputs):
+    """Move a case's return/exchange request one step (review, instructions sent, shipped back
+    with tracking number, inspected, refunded or exchanged), logged on the case timeline."""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if expected_version is not None and int(expected_version) != locked.version:
+            raise CaseChanged(locked)
+        rr = ReturnRequest.objects.select_for_update().filter(case=locked).first()
+        if rr is None:
+            raise TransitionNotAllowed(_("This case has no return / exchange request."))
+        if step not in RETURN_STEP_NAMES:
+            raise TransitionNotAllowed(_("Unknown step “%(name)s”.") % {"name": step})
+        if not (user.has_perm("complaints.change_returnrequest") and locked.is_visible_to(user)):
+            raise PermissionDenied(_("You do not have permission for this step on this case."))
+        meta = getattr(rr, step)._django_fsm
+        t = meta.get_transition(rr.step)
+        if t is None:
+            raise TransitionNotAllowed(
+                _("“%(step)s” is not possible while the return request is “%(state)s”.")
+                % {"step": next(iter(meta.transitions.values())).custom["label"],
+                   "state": rr.get_step_display()}
+            )  # fmt: skip
+        errors = {}
+        for spec in t.custom.get("inputs", []):
+            field, required = spec.rstrip("?"), not spec.endswith("?")
+            value = inputs.get(field)
+            if isinstance(value, str):
+                value = value.strip()
+            if value in (None, ""):
+                if required:
+                    errors[field] = RETURN_STEP_MESSAGES[field]
+                continue
+            if field == "refund_amount":
+                try:
+                    value = decimal.Decimal(str(value))
+                except decimal.InvalidOperation:
+                    value = None
+                if value is None or value < 0:
+                    errors[field] = RETURN_STEP_MESSAGES[field]
+                    continue
+            setattr(rr, field, value)
+        if errors:
+            raise ValidationError(errors)
+        before = rr.step
+        getattr(rr, step)()
+        rr.save()
+        locked.version += 1
+        locked.save(update_fields=["version", "updated_at"])
+        CaseEvent.objects.create(
+            case=locked, kind=EventKind.RETURN_STEP, author=user, transition=step,
+            message=" ".join(
+                str(x) for x in [t.custom["label"], rr.tracking_no if step == "ship_back" else "",
+                                 inputs.get("review_comment") or inputs.get("inspection_result") or ""]
+                if x
+            ),
+            data={"from": before, "to": rr.step},
+        )  # fmt: skip
+    return rr

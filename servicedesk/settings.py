@@ -177,6 +177,15 @@ CASE_DEDUP_WINDOW_DAYS = env.int("CASE_DEDUP_WINDOW_DAYS", default=7)
 CASE_DEDUP_SIMILARITY = env.float("CASE_DEDUP_SIMILARITY", default=0.5)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_MB", default=10) * 1024 * 1024
 
+# --- Public web form (/submit/) -------------------------------------------------
+# Successful submissions per client address, e.g. "10/h" or "30/minute".
+PUBLIC_FORM_RATE_LIMIT = env.str("PUBLIC_FORM_RATE_LIMIT", default="10/h")
+PUBLIC_FORM_MAX_FILES = env.int("PUBLIC_FORM_MAX_FILES", default=5)
+PUBLIC_FORM_MAX_TOTAL_BYTES = env.int("PUBLIC_FORM_MAX_TOTAL_MB", default=10) * 1024 * 1024
+# Behind a reverse proxy that overwrites X-Forwarded-For (deploy/nginx does), turn this on so
+# rate limits see the customer's address instead of the proxy's.
+TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+
 # --- E-mail ---------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
@@ -200,7 +209,9 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = 30
 
 # --- Celery ---------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost//"
+CELERY_BROKER_URL = (
+    env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost//"
+)
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
@@ -249,7 +260,6 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_ANON_THROTTLE", default="30/minute"),
-        "public_form": env.str("PUBLIC_FORM_THROTTLE", default="10/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {

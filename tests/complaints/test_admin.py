@@ -693,3 +693,36 @@ def test_view_only_staff_get_a_read_only_case_page(client, make_user, department
     assert case.subject in page(response)
     assert 'name="subject"' not in page(response)
     assert "data-transition" not in page(response)
+
+
+def test_return_steps_are_buttons_that_ask_for_their_input(client, agent):
+    case = intake(
+        user=agent,
+        type="return_exchange",
+        subject="行李箱轮子断了",
+        order_no="SO31",
+        product="行李箱",
+        return_request={"purchase_date": datetime.date.today(), "reason": "quality"},
+    )
+    client.force_login(agent)
+    html = page(client.get(change_url(case)))
+    approve = reverse("admin:complaints_case_return_step", args=[case.pk, "approve"])
+    assert approve in html
+    client.post(approve, {"expected_version": case.version})
+    client.post(
+        reverse("admin:complaints_case_return_step", args=[case.pk, "notify_customer"]),
+        {"expected_version": Case.objects.get(pk=case.pk).version},
+    )
+    ship = reverse("admin:complaints_case_return_step", args=[case.pk, "ship_back"])
+    form_page = page(client.get(ship))
+    assert 'name="tracking_no"' in form_page
+    response = client.post(ship, {"expected_version": Case.objects.get(pk=case.pk).version})
+    assert response.status_code == 200 and "This field is required" in page(response)
+    assert ReturnRequest.objects.get(case=case).step == "customer_notified"
+    response = client.post(
+        ship, {"expected_version": Case.objects.get(pk=case.pk).version, "tracking_no": "YT998877"}
+    )
+    assert response.status_code == 302
+    rr = ReturnRequest.objects.get(case=case)
+    assert rr.step == "shipped_back" and rr.tracking_no == "YT998877"
+    assert "YT998877" in page(client.get(change_url(case)))

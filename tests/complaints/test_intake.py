@@ -6,9 +6,10 @@ import threading
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import override_settings
+from django_fsm import TransitionNotAllowed
 
 from complaints import services
 from complaints.models import (
@@ -305,3 +306,52 @@ def test_walk_through_for_coverage_of_helpers(agent, tech, make_user):
     )
     case = walk(case, handler, ("start_investigation", {}))
     assert case.state == State.INVESTIGATING
+
+
+def test_return_steps_through_the_service_are_logged(agent, make_user, tech):
+    from complaints.models import EventKind
+
+    handler = make_user("rh", role=roles.HANDLER, departments=[tech])
+    case = intake(
+        type="return_exchange",
+        subject="电饭煲内胆掉漆",
+        order_no="SO77",
+        product="电饭煲",
+        return_request={"purchase_date": datetime.date.today(), "reason": "quality"},
+    ).case
+    case = services.case_transition(
+        case=case, name="assign", user=agent, department=tech, assignee=handler
+    )
+    names = [
+        n for n, _label, _inputs in services.available_return_steps(case.return_request, handler)
+    ]
+    assert names == ["approve", "reject"]
+    with pytest.raises(ValidationError) as err:
+        services.return_request_step(case=case, step="reject", user=handler, review_comment=" ")
+    assert "review_comment" in err.value.message_dict
+    services.return_request_step(case=case, step="approve", user=handler)
+    services.return_request_step(case=case, step="notify_customer", user=handler)
+    with pytest.raises(ValidationError) as err:
+        services.return_request_step(case=case, step="ship_back", user=handler)
+    assert "tracking_no" in err.value.message_dict
+    services.return_request_step(case=case, step="ship_back", user=handler, tracking_no="SF100200")
+    with pytest.raises(TransitionNotAllowed):
+        services.return_request_step(case=case, step="refund", user=handler)
+    services.return_request_step(
+        case=case, step="inspect", user=handler, inspection_result="内胆涂层脱落"
+    )
+    with pytest.raises(ValidationError) as err:
+        services.return_request_step(case=case, step="refund", user=handler, refund_amount="-5")
+    assert "refund_amount" in err.value.message_dict
+    rr = services.return_request_step(
+        case=case, step="refund", user=handler, refund_amount="299.00"
+    )
+    assert rr.step == "refunded" and rr.resolution == "refund" and str(rr.refund_amount) == "299.00"
+    steps = list(
+        case.events.filter(kind=EventKind.RETURN_STEP).values_list("transition", flat=True)
+    )
+    assert steps == ["approve", "notify_customer", "ship_back", "inspect", "refund"]
+    assert "SF100200" in case.events.get(transition="ship_back").message
+    outsider = make_user("outsider2", role=roles.HANDLER)
+    with pytest.raises(PermissionDenied):
+        services.return_request_step(case=case, step="exchange", user=outsider)
