@@ -10,6 +10,7 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include("complaints.api")),
+    path("", include("knowledge.api")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,891 @@
+"""The admin for contingency plans, their revisions (with the approval workflow, history and a
+diff between any two revisions), post-incident reviews and knowledge-base articles.
+
+Thin by design: every workflow step calls knowledge.services. A revision is editable only
+while a draft (or after a rejection); once submitted its page, stages and resources are
+read-only, and simple-history's "revert" is refused (it would write fields directly, around
+the lifecycle).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ORDER_VAR
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import TransitionNotAllowed
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import services
+from .diff import revision_diff
+from .models import (
+    CASE_TYPE_CHOICES,
+    CATEGORY_CHOICES,
+    Article,
+    ArticleStatus,
+    Plan,
+    PlanResource,
+    PlanRevision,
+    PlanStage,
+    PostIncidentReview,
+    RevisionState,
+)
+from .search import article_search
+
+STATE_COLOURS = {
+    RevisionState.DRAFT: "#6b7280",
+    RevisionState.PENDING_APPROVAL: "#d97706",
+    RevisionState.PUBLISHED: "#16a34a",
+    RevisionState.SUPERSEDED: "#9ca3af",
+    RevisionState.REJECTED: "#c62828",
+}
+ARTICLE_COLOURS = {
+    ArticleStatus.DRAFT: "#6b7280",
+    ArticleStatus.PUBLISHED: "#16a34a",
+    ArticleStatus.ARCHIVED: "#9ca3af",
+}
+
+
+def badge(label, colour):
+    return format_html('<span class="sd-badge" style="background:{}">{}</span>', colour, label)
+
+
+def state_badge(revision):
+    return badge(revision.get_state_display(), STATE_COLOURS.get(revision.state, "#6b7280"))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy("Kept in the history with your name and the time."),
+    )
+
+    def add_service_errors(self, exc):
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        else:
+            self.add_error(None, exc)
+
+
+class RejectForm(ReasonForm):
+    reason = forms.CharField(
+        label=gettext_lazy("Comment for the author"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy("What must change before the revision can be approved."),
+    )
+
+
+class NewDraftForm(ReasonForm):
+    from_revision = forms.TypedChoiceField(
+        label=gettext_lazy("Copy from revision"), coerce=int, required=False
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Why a new revision?"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Organisation, product or system changes, a review's findings …"),
+    )
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("the revision in force"))]
+        choices += [
+            (r.pk, f"{r.number} · {r.get_state_display()}")
+            for r in plan.revisions.order_by("-number")
+        ]
+        self.fields["from_revision"].choices = choices
+
+
+class ActionPageMixin:
+    """A small form page for one workflow step, posting to the same URL."""
+
+    def _action_page(self, request, obj, *, title, form, submit, back_url, intro=""):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "original": obj,
+            "back_url": back_url,
+            "form": form,
+            "adminform": helpers.AdminForm(
+                form, [(None, {"fields": list(form.fields)})], {}, model_admin=self
+            ),
+            "submit_label": submit,
+            "intro": intro,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "knowledge/admin/action_form.html", context)
+
+    def _refuse_revert(self, request):
+        self.message_user(
+            request,
+            _(
+                "Plans and revisions are not reverted from their history: start a new draft "
+                "revision instead, so the change is reviewed and approved."
+            ),
+            messages.ERROR,
+        )
+
+
+# --- plans -------------------------------------------------------------------------------
+
+
+class PlanForm(forms.ModelForm):
+    case_types = forms.MultipleChoiceField(
+        label=gettext_lazy("case types governed"),
+        choices=CASE_TYPE_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("None ticked: every case type."),
+    )
+    categories = forms.MultipleChoiceField(
+        label=gettext_lazy("categories governed"),
+        choices=CATEGORY_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("None ticked: every category."),
+    )
+
+    class Meta:
+        model = Plan
+        fields = ["name", "code", "is_default", "owner", "departments", "scope", "case_types",
+                  "categories", "situations", "next_review_on"]  # fmt: skip
+        widgets = {"departments": forms.CheckboxSelectMultiple}
+
+
+class RevisionInline(admin.TabularInline):
+    model = PlanRevision
+    fields = ["revision_link", "state_display", "author", "submitted_at", "reviewer",
+              "published_at", "superseded_at"]  # fmt: skip
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-number"]
+    verbose_name_plural = gettext_lazy("revisions")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author", "reviewer")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("revision"))
+    def revision_link(self, obj):
+        url = reverse("admin:knowledge_planrevision_change", args=[obj.pk])
+        return format_html('<a href="{}">{} {}</a>', url, _("Revision"), obj.number)
+
+    @admin.display(description=gettext_lazy("state"))
+    def state_display(self, obj):
+        return state_badge(obj)
+
+
+class ReviewFilter(admin.SimpleListFilter):
+    title = gettext_lazy("review")
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("due", gettext_lazy("Due within 30 days")),
+            ("overdue", gettext_lazy("Overdue")),
+        ]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "due":
+            return queryset.review_due(today, services.REVIEW_REMINDER_DAYS)
+        if self.value() == "overdue":
+            return queryset.review_overdue(today)
+        return queryset
+
+
+@admin.register(Plan)
+class PlanAdmin(ActionPageMixin, SimpleHistoryAdmin):
+    form = PlanForm
+    list_display = ["name", "code", "is_default", "scope_display", "owner", "in_force",
+                    "next_review_on", "review_status"]  # fmt: skip
+    list_display_links = ["name"]
+    list_filter = ["is_default", ReviewFilter]
+    list_select_related = ["owner"]
+    search_fields = ["name", "code", "scope"]
+    readonly_fields = ["last_reviewed_on", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "code", "is_default", "owner", "departments"]}),
+        (gettext_lazy("Scope"), {"fields": ["scope", "case_types", "categories", "situations"]}),
+        (
+            gettext_lazy("Reviews"),
+            {"fields": ["next_review_on", "last_reviewed_on", "created_at", "updated_at"]},
+        ),
+    ]
+    inlines = [RevisionInline]
+    change_form_template = "admin/knowledge/plan/change_form.html"
+
+    def get_queryset(self, request):
+        published = PlanRevision.objects.filter(plan=OuterRef("pk"), state=RevisionState.PUBLISHED)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                published_number=Subquery(published.values("number")[:1]),
+                published_pk=Subquery(published.values("pk")[:1]),
+            )
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        # Plans keep their revisions (and cases point at them): retire by scope, not delete.
+        return False
+
+    @admin.display(description=gettext_lazy("scope"))
+    def scope_display(self, obj):
+        types = dict(CASE_TYPE_CHOICES)
+        cats = dict(CATEGORY_CHOICES)
+        parts = [
+            "、".join(str(types.get(c, c)) for c in obj.case_types) or _("all types"),
+            "、".join(str(cats.get(c, c)) for c in obj.categories) or _("all categories"),
+        ]
+        return " · ".join(parts)
+
+    @admin.display(description=gettext_lazy("in force"))
+    def in_force(self, obj):
+        if obj.published_number is None:
+            return format_html('<span class="sd-warn">{}</span>', _("none"))
+        url = reverse("admin:knowledge_planrevision_change", args=[obj.published_pk])
+        return format_html('<a href="{}">{} {}</a>', url, _("Revision"), obj.published_number)
+
+    @admin.display(description=gettext_lazy("review"))
+    def review_status(self, obj):
+        today = timezone.localdate()
+        if obj.review_is_overdue(today):
+            return badge(_("overdue"), "#c62828")
+        if (
+            obj.next_review_on
+            and (obj.next_review_on - today).days <= services.REVIEW_REMINDER_DAYS
+        ):
+            return badge(_("due soon"), "#d97706")
+        return ""
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/new-draft/", view(self.new_draft_view), name="knowledge_plan_new_draft"),
+            path("<int:pk>/diff/", view(self.diff_view), name="knowledge_plan_diff"),
+            path("<int:pk>/review/", view(self.record_review_view), name="knowledge_plan_review"),
+            *super().get_urls(),
+        ]
+
+    def _plan_for(self, request, pk):
+        plan = self.get_object(request, str(pk))
+        if plan is None:
+            raise Http404
+        if not self.has_view_or_change_permission(request, plan):
+            raise PermissionDenied
+        return plan
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(
+                can_draft=request.user.has_perm("knowledge.add_planrevision"),
+                can_review=request.user.has_perm("knowledge.change_plan"),
+                new_draft_url=reverse("admin:knowledge_plan_new_draft", args=[obj.pk]),
+                diff_url=reverse("admin:knowledge_plan_diff", args=[obj.pk]),
+                review_url=reverse("admin:knowledge_plan_review", args=[obj.pk]),
+                review_overdue=obj.review_is_overdue(),
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def new_draft_view(self, request, pk):
+        plan = self._plan_for(request, pk)
+        if not request.user.has_perm("knowledge.add_planrevision"):
+            raise PermissionDenied
+        form = NewDraftForm(request.POST if request.method == "POST" else None, plan=plan)
+        if form.is_bound and form.is_valid():
+            source = None
+            if form.cleaned_data["from_revision"]:
+                source = plan.revisions.filter(pk=form.cleaned_data["from_revision"]).first()
+            try:
+                revision = services.plan_revision_create_draft(
+                    plan=plan, user=request.user, from_revision=source,
+                    reason=form.cleaned_data["reason"],
+                )  # fmt: skip
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                self.message_user(
+                    request,
+                    _("Revision %(number)s drafted: edit it, then submit it for approval.")
+                    % {"number": revision.number},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:knowledge_planrevision_change", args=[revision.pk])
+                )
+        return self._action_page(
+            request,
+            plan,
+            title=_("New draft revision · %(plan)s") % {"plan": plan},
+            form=form,
+            submit=_("Create the draft"),
+            back_url=reverse("admin:knowledge_plan_change", args=[plan.pk]),
+        )
+
+    def record_review_view(self, request, pk):
+        plan = self._plan_for(request, pk)
+        if not request.user.has_perm("knowledge.change_plan"):
+            raise PermissionDenied
+        form = ReasonForm(request.POST if request.method == "POST" else None)
+        form.fields["reason"].label = _("Review findings")
+        if form.is_bound and form.is_valid():
+            try:
+                plan = services.plan_review_record(
+                    plan=plan, user=request.user, note=form.cleaned_data["reason"]
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                self.message_user(
+                    request,
+                    _("Review recorded. The next review is due on %(date)s.")
+                    % {"date": plan.next_review_on.isoformat()},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:knowledge_plan_change", args=[plan.pk]))
+        return self._action_page(
+            request,
+            plan,
+            title=_("Record a review without changes · %(plan)s") % {"plan": plan},
+            form=form,
+            submit=_("Record the review"),
+            back_url=reverse("admin:knowledge_plan_change", args=[plan.pk]),
+            intro=_(
+                "The plan was reviewed and stays as it is. To change it, start a new draft "
+                "revision instead: publishing it also counts as the review."
+            ),
+        )
+
+    def diff_view(self, request, pk):
+        plan = self._plan_for(request, pk)
+        revisions = list(plan.revisions.order_by("number").prefetch_related("stages", "resources"))
+        by_number = {r.number: r for r in revisions}
+        published = next((r for r in revisions if r.state == RevisionState.PUBLISHED), None)
+
+        def pick(name, default):
+            try:
+                return by_number.get(int(request.GET.get(name, "")), default)
+            except ValueError:
+                return default
+
+        newest = revisions[-1] if revisions else None
+        new = pick("new", newest)
+        older = [r for r in revisions if new and r.number < new.number]
+        old = pick(
+            "old",
+            published if published and published is not new else (older[-1] if older else new),
+        )
+        diff = revision_diff(old, new) if old and new else None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Compare revisions · %(plan)s") % {"plan": plan},
+            "opts": self.opts,
+            "original": plan,
+            "plan": plan,
+            "revisions": revisions,
+            "old": old,
+            "new": new,
+            "diff": diff,
+        }
+        return TemplateResponse(request, "knowledge/admin/revision_diff.html", context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            self._refuse_revert(request)
+            return HttpResponseRedirect(reverse("admin:knowledge_plan_history", args=[object_id]))
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+
+# --- revisions ---------------------------------------------------------------------------
+
+
+class EditableOnlyInDraftInline(admin.TabularInline):
+    extra = 0
+
+    def _editable(self, request, obj):
+        return obj is None or (obj.is_editable and request.user.has_perm(
+            "knowledge.change_planrevision"))  # fmt: skip
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(request, obj) and super().has_delete_permission(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("knowledge.view_planrevision")
+
+
+class StageInline(EditableOnlyInDraftInline):
+    model = PlanStage
+    fields = ["order", "code", "name", "time_limit", "unit", "starts", "responsible_role",
+              "description"]  # fmt: skip
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs.setdefault("widgets", {})["description"] = forms.Textarea(
+            attrs={"rows": 2, "cols": 30}
+        )
+        return super().get_formset(request, obj, **kwargs)
+
+
+class ResourceInline(EditableOnlyInDraftInline):
+    model = PlanResource
+    fields = ["order", "kind", "name", "quantity", "location", "notes"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs.setdefault("widgets", {})["notes"] = forms.Textarea(attrs={"rows": 2, "cols": 30})
+        return super().get_formset(request, obj, **kwargs)
+
+
+class PlanRevisionForm(forms.ModelForm):
+    class Meta:
+        model = PlanRevision
+        fields = services.REVISION_EDITABLE_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        # Re-check under a row lock (held until the admin's transaction ends, covering the
+        # stage and resource rows): the revision may have been submitted since the page loaded.
+        try:
+            services.plan_revision_lock_for_edit(revision=self.instance, user=self.request_user)
+        except PermissionDenied as exc:
+            raise ValidationError(str(exc)) from exc
+        return cleaned
+
+
+REVISION_READONLY = ["plan_link", "number", "state_display", "author", "created_at",
+                     "submitted_by", "submitted_at", "reviewer", "reviewed_at", "review_comment",
+                     "published_at", "superseded_at"]  # fmt: skip
+
+
+@admin.register(PlanRevision)
+class PlanRevisionAdmin(ActionPageMixin, SimpleHistoryAdmin):
+    form = PlanRevisionForm
+    list_display = ["revision_title", "number", "state_display", "author", "submitted_by",
+                    "reviewer", "published_at"]  # fmt: skip
+    list_filter = ["state", "plan"]
+    list_select_related = ["plan", "author", "submitted_by", "reviewer"]
+    search_fields = ["plan__name", "plan__code", "change_summary"]
+    ordering = ["plan__name", "-number"]
+    inlines = [StageInline, ResourceInline]
+    change_form_template = "admin/knowledge/planrevision/change_form.html"
+    object_history_template = "admin/knowledge/planrevision/object_history.html"
+    fieldsets = [
+        (None, {"fields": ["plan_link", "number", "state_display", "change_summary"]}),
+        (
+            gettext_lazy("Objectives and targets"),
+            {
+                "fields": [
+                    "objectives",
+                    "first_response_hours",
+                    "satisfaction_target_pct",
+                    "urgency_high_hours",
+                    "urgency_medium_working_days",
+                    "urgency_low_hours",
+                ]
+            },
+        ),
+        (gettext_lazy("Reporting and risks"), {"fields": ["reporting_path", "risk_triggers"]}),
+        (
+            gettext_lazy("Approval"),
+            {
+                "fields": [
+                    "author",
+                    "created_at",
+                    "submitted_by",
+                    "submitted_at",
+                    "reviewer",
+                    "reviewed_at",
+                    "review_comment",
+                    "published_at",
+                    "superseded_at",
+                ]
+            },
+        ),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_editable and self._may_edit(request):
+            return REVISION_READONLY
+        return REVISION_READONLY + services.REVISION_EDITABLE_FIELDS
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def _may_edit(self, request):
+        return super().has_change_permission(request)
+
+    def has_add_permission(self, request):
+        # Drafts start from the plan ("New draft revision") or from a post-incident review.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not obj.is_editable:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.state != RevisionState.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        services.plan_revision_update(
+            revision=obj,
+            user=request.user,
+            **{f: form.cleaned_data[f] for f in form.changed_data if f in form.cleaned_data},
+        )
+
+    @admin.display(description=gettext_lazy("plan"), ordering="plan__name")
+    def revision_title(self, obj):
+        return obj.plan.name
+
+    @admin.display(description=gettext_lazy("plan"))
+    def plan_link(self, obj):
+        url = reverse("admin:knowledge_plan_change", args=[obj.plan_id])
+        return format_html('<a href="{}">{}</a>', url, obj.plan)
+
+    @admin.display(description=gettext_lazy("state"), ordering="state")
+    def state_display(self, obj):
+        return state_badge(obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(
+                revision=obj,
+                workflow_buttons=[
+                    (
+                        name,
+                        label,
+                        reverse("admin:knowledge_planrevision_action", args=[obj.pk, name]),
+                    )
+                    for name, label in services.available_revision_actions(obj, request.user)
+                ],
+                diff_url=reverse("admin:knowledge_plan_diff", args=[obj.plan_id])
+                + f"?new={obj.number}",
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/action/<str:name>/",
+                view(self.action_view),
+                name="knowledge_planrevision_action",
+            ),
+            *super().get_urls(),
+        ]
+
+    ACTIONS = {
+        "submit": (services.plan_revision_submit, ReasonForm, gettext_lazy("Submit for approval")),
+        "approve": (
+            services.plan_revision_approve,
+            ReasonForm,
+            gettext_lazy("Approve and publish"),
+        ),
+        "reject": (services.plan_revision_reject, RejectForm, gettext_lazy("Reject")),
+    }
+    DONE = {
+        "submit": gettext_lazy("Revision %(number)s submitted for approval."),
+        "approve": gettext_lazy(
+            "Revision %(number)s is published and in force; staff of the plan's departments "
+            "have been notified."
+        ),
+        "reject": gettext_lazy("Revision %(number)s returned to its author."),
+    }
+
+    def action_view(self, request, pk, name):
+        if name not in self.ACTIONS:
+            raise Http404
+        revision = get_object_or_404(PlanRevision.objects.select_related("plan"), pk=pk)
+        if not self.has_view_or_change_permission(request, revision):
+            raise PermissionDenied
+        service, form_class, label = self.ACTIONS[name]
+        back = reverse("admin:knowledge_planrevision_change", args=[revision.pk])
+        form = form_class(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                service(revision=revision, user=request.user, reason=form.cleaned_data["reason"])
+            except (PermissionDenied, TransitionNotAllowed) as exc:
+                self.message_user(request, str(exc) or _("You may not do this."), messages.ERROR)
+                return HttpResponseRedirect(back)
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                self.message_user(
+                    request, self.DONE[name] % {"number": revision.number}, messages.SUCCESS
+                )
+                return HttpResponseRedirect(back)
+        if request.method != "POST":
+            allowed = {
+                n for n, _label in services.available_revision_actions(revision, request.user)
+            }
+            if name not in allowed:
+                self.message_user(
+                    request,
+                    _("This step is not available to you while the revision is “%(state)s”.")
+                    % {"state": revision.get_state_display()},
+                    messages.ERROR,
+                )
+                return HttpResponseRedirect(back)
+        return self._action_page(
+            request,
+            revision,
+            title=f"{label} · {revision}",
+            form=form,
+            submit=label,
+            back_url=back,
+        )
+
+    def history_view(self, request, object_id, extra_context=None):
+        rows = []
+        for model in (PlanStage, PlanResource):
+            rows += list(model.history.filter(revision_id=object_id).select_related("history_user"))
+        rows.sort(key=lambda r: r.history_date, reverse=True)
+        extra_context = {**(extra_context or {}), "row_history": rows}
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            self._refuse_revert(request)
+            return HttpResponseRedirect(
+                reverse("admin:knowledge_planrevision_history", args=[object_id])
+            )
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+
+# --- post-incident reviews ---------------------------------------------------------------
+
+
+@admin.register(PostIncidentReview)
+class PostIncidentReviewAdmin(SimpleHistoryAdmin):
+    list_display = ["event", "plan", "occurred_on", "created_by", "revision_in_force",
+                    "draft_link"]  # fmt: skip
+    list_filter = ["plan"]
+    list_select_related = ["plan", "created_by", "revision_in_force__plan",
+                           "resulting_revision__plan"]  # fmt: skip
+    search_fields = ["event", "what_happened", "lessons"]
+    date_hierarchy = "occurred_on"
+    readonly_fields = ["created_by", "created_at", "revision_in_force", "draft_link"]
+    fields = ["plan", "event", "occurred_on", "what_happened", "plan_performance", "lessons",
+              "proposed_changes", "revision_in_force", "draft_link", "created_by", "created_at"]  # fmt: skip
+    actions = ["start_draft"]
+    change_form_template = "admin/knowledge/postincidentreview/change_form.html"
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj._history_user = request.user
+            obj.save()
+        else:
+            services.post_incident_review_record(review=obj, user=request.user)
+
+    @admin.display(description=gettext_lazy("draft revision started"))
+    def draft_link(self, obj):
+        if obj.resulting_revision_id is None:
+            return "—"
+        url = reverse("admin:knowledge_planrevision_change", args=[obj.resulting_revision_id])
+        return format_html('<a href="{}">{}</a>', url, obj.resulting_revision)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(
+                can_draft=request.user.has_perm("knowledge.add_planrevision"),
+                start_draft_url=reverse(
+                    "admin:knowledge_postincidentreview_start_draft", args=[obj.pk]
+                ),
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/start-draft/",
+                self.admin_site.admin_view(self.start_draft_view),
+                name="knowledge_postincidentreview_start_draft",
+            ),
+            *super().get_urls(),
+        ]
+
+    def start_draft_view(self, request, pk):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        review = get_object_or_404(PostIncidentReview.objects.select_related("plan"), pk=pk)
+        try:
+            revision = services.post_incident_review_start_draft(review=review, user=request.user)
+        except (PermissionDenied, ValidationError) as exc:
+            self.message_user(
+                request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR
+            )
+            return HttpResponseRedirect(
+                reverse("admin:knowledge_postincidentreview_change", args=[review.pk])
+            )
+        self.message_user(
+            request,
+            _("Draft revision %(number)s started from this review.") % {"number": revision.number},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(
+            reverse("admin:knowledge_planrevision_change", args=[revision.pk])
+        )
+
+    @admin.action(
+        description=gettext_lazy("Start a new draft revision from the selected reviews"),
+        permissions=["add_planrevision"],
+    )
+    def start_draft(self, request, queryset):
+        done = []
+        for review in queryset.select_related("plan"):
+            try:
+                revision = services.post_incident_review_start_draft(
+                    review=review, user=request.user
+                )
+            except (PermissionDenied, ValidationError) as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return
+            done.append(str(revision))
+        self.message_user(
+            request, _("Draft revisions started: %(list)s") % {"list": "、".join(done)}
+        )
+
+    def has_add_planrevision_permission(self, request):
+        return request.user.has_perm("knowledge.add_planrevision")
+
+
+# --- articles ----------------------------------------------------------------------------
+
+
+@admin.register(Article)
+class ArticleAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "category", "status_display", "author", "updated_at",
+                    "helpful_count", "not_helpful_count"]  # fmt: skip
+    list_filter = ["status", "category"]
+    list_select_related = ["author"]
+    # The search box uses knowledge.search (jieba tokens, ranked); see get_search_results.
+    search_fields = ["title"]
+    search_help_text = gettext_lazy(
+        "Chinese words are matched even without spaces; best matches first."
+    )
+    fieldsets = [
+        (None, {"fields": ["title", "category", "status", "tags", "summary", "body"]}),
+        (gettext_lazy("Preview"), {"fields": ["body_preview"]}),
+        (
+            gettext_lazy("About"),
+            {
+                "fields": [
+                    "source_cases_display",
+                    "author",
+                    "created_at",
+                    "updated_at",
+                    "published_at",
+                    "helpful_count",
+                    "not_helpful_count",
+                ]
+            },
+        ),
+    ]
+    actions = ["publish", "archive"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = ["body_preview", "source_cases_display", "author", "created_at", "updated_at",
+                  "published_at", "helpful_count", "not_helpful_count"]  # fmt: skip
+        if not request.user.has_perm("knowledge.publish_article"):
+            fields.append("status")
+        return fields
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        results = article_search(queryset, search_term)  # ordered best match first
+        if ORDER_VAR in request.GET:
+            # A column the user clicked wins over relevance.
+            results = results.order_by(*queryset.query.order_by)
+        return results, False
+
+    def save_model(self, request, obj, form, change):
+        services.article_save(article=obj, user=request.user)
+
+    @admin.display(description=gettext_lazy("status"), ordering="status")
+    def status_display(self, obj):
+        return badge(obj.get_status_display(), ARTICLE_COLOURS.get(obj.status, "#6b7280"))
+
+    @admin.display(description=gettext_lazy("rendered body"))
+    def body_preview(self, obj):
+        if not obj.body:
+            return "—"
+        # render_markdown sanitises with nh3: safe to mark as such.
+        return mark_safe(f'<div class="sd-markdown">{obj.body_html}</div>')
+
+    @admin.display(description=gettext_lazy("source cases"))
+    def source_cases_display(self, obj):
+        # Cases link to articles from the complaints side (Case.articles); absent until then.
+        related = getattr(obj, "source_cases", None)
+        if obj.pk is None or related is None:
+            return "—"
+        cases = list(related.all()[:50])
+        if not cases:
+            return "—"
+        return format_html_join(
+            "、",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("admin:complaints_case_change", args=[c.pk]), getattr(c, "number", c))
+                for c in cases
+            ),
+        )
+
+    def _set_status(self, request, queryset, status):
+        count = 0
+        for article in queryset:
+            try:
+                services.article_update(article=article, user=request.user, status=status)
+            except (PermissionDenied, ValidationError) as exc:
+                self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])),
+                                  messages.ERROR)  # fmt: skip
+                return
+            count += 1
+        self.message_user(request, _("%(count)s articles updated.") % {"count": count})
+
+    @admin.action(description=gettext_lazy("Publish selected articles"), permissions=["publish"])
+    def publish(self, request, queryset):
+        self._set_status(request, queryset, ArticleStatus.PUBLISHED)
+
+    @admin.action(description=gettext_lazy("Archive selected articles"), permissions=["publish"])
+    def archive(self, request, queryset):
+        self._set_status(request, queryset, ArticleStatus.ARCHIVED)
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("knowledge.publish_article")

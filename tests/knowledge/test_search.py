@@ -1,0 +1,121 @@
+"""Chinese search in the knowledge base, on whichever database the run uses (the suite runs
+on SQLite and on PostgreSQL): ranking, status, keeping the index in step, the GIN index."""
+
+import io
+
+import pytest
+from django.db import connection
+
+from knowledge import search, services
+from knowledge.models import Article, ArticleStatus
+from knowledge.search import query_tokens, search_articles
+
+
+@pytest.fixture
+def articles(manager):
+    def make(title, body, status=ArticleStatus.PUBLISHED, **extra):
+        return services.article_create(
+            user=manager, title=title, body=body, category="faq", status=status, **extra
+        )
+
+    return {
+        "export": make("账号无法导出月度数据", "点击导出按钮没有反应时，请按以下步骤排查。"),
+        "report": make(
+            "月度报表说明",
+            "月度报表包含订单数量、退款金额和客户评价。需要留存时可以导出为表格文件。"
+            "报表每月一日生成，历史报表保留十二个月。",
+        ),
+        "invoice": make("电子发票开具流程", "订单确认收货后即可申请电子发票。"),
+        "draft": make("无法导出的草稿", "无法导出 无法导出", status=ArticleStatus.DRAFT),
+    }
+
+
+def test_the_query_is_cut_into_words():
+    assert query_tokens("无法导出") == ["无法", "导出"]
+    assert query_tokens("  ") == []
+
+
+def test_a_chinese_query_ranks_the_title_match_first(articles):
+    results = list(search_articles("无法导出"))
+    assert [a.title for a in results] == ["账号无法导出月度数据", "月度报表说明"]
+    assert results[0].relevance > results[1].relevance > 0
+    # Unrelated articles and drafts are not returned.
+    assert articles["invoice"] not in results and articles["draft"] not in results
+
+
+def test_drafts_are_found_when_asked_for(articles):
+    titles = [a.title for a in search_articles("无法导出", status=None)]
+    assert "无法导出的草稿" in titles and "电子发票开具流程" not in titles
+
+
+def test_tags_and_summary_are_searched(manager):
+    article = services.article_create(
+        user=manager, title="退款说明", body="见正文。", category="faq", tags="支付宝,原路退回",
+        summary="退款原路退回到支付账户", status=ArticleStatus.PUBLISHED,
+    )  # fmt: skip
+    assert list(search_articles("支付宝")) == [article]
+
+
+def test_an_empty_or_meaningless_query_finds_nothing(articles):
+    assert list(search_articles("")) == []
+    assert list(search_articles("的了吗")) == []
+
+
+def test_the_index_follows_edits_and_deletions(articles, manager):
+    export = articles["export"]
+    services.article_update(article=export, user=manager, title="数据下载说明", body="下载步骤。")
+    assert export not in search_articles("无法导出")
+    assert list(search_articles("下载")) == [export]
+    Article.objects.filter(pk=export.pk).delete()
+    assert list(search_articles("下载")) == []
+
+
+def test_search_text_weighs_the_title(articles):
+    export = Article.objects.get(pk=articles["export"].pk)
+    assert export.search_text.split().count("导出") >= 4
+
+
+@pytest.mark.postgres
+def test_postgresql_search_uses_the_gin_index(articles):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite uses its FTS5 table")
+    # Tiny test tables make any plan cheap; rule out the full scans (a sequential scan, or a
+    # walk of the primary-key index) so the planner shows which index serves the match.
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off; SET enable_indexscan = off")
+    try:
+        plan = search_articles("无法导出", status=None).explain()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET enable_seqscan = on; SET enable_indexscan = on")
+    assert "Bitmap Index Scan on article_search_gin" in plan
+
+
+def test_sqlite_search_uses_fts5(articles):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM knowledge_article_fts")
+        assert cursor.fetchone()[0] == Article.objects.count()
+    assert "knowledge_article_fts" in str(search_articles("无法导出").query)
+
+
+def test_reindex_command_refreshes_stale_tokens(articles):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    export = articles["export"]
+    Article.objects.filter(pk=export.pk).update(search_text="过期 词语")
+    assert export not in search_articles("无法导出")
+    call_command("knowledge_reindex", stdout=out)
+    assert "1 articles reindexed" in out.getvalue()
+    assert search_articles("无法导出")[0] == export
+
+
+def test_sqlite_without_fts5_falls_back_to_word_matching(articles, monkeypatch):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    monkeypatch.setattr(search, "_sqlite_has_fts", lambda connection, fts_table: False)
+    results = list(search_articles("无法导出"))
+    assert [a.title for a in results] == ["账号无法导出月度数据", "月度报表说明"]
+    assert "knowledge_article_fts" not in str(search_articles("无法导出").query)
