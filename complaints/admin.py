@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django_fsm import TransitionNotAllowed
 
-from . import services
+from . import search, services
 from .admin_forms import (
     AttachmentForm,
     BulkAssignForm,
@@ -549,6 +549,11 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
             "can_attach": user.has_perm("complaints.add_attachment"),
             "attachment_form": AttachmentForm(),
             "attach_url": reverse("admin:complaints_case_attach", args=[case.pk]),
+            "suggested_articles": search.suggested_articles(case),
+            "similar_cases": search.similar_resolved_cases(case, user=user),
+            "can_write_article": case.state in (State.RESOLVED, State.CLOSED)
+            and user.has_perm("knowledge.add_article"),
+            "article_url": reverse("admin:complaints_case_article", args=[case.pk]),
             "state_colour": STATE_COLOURS.get(case.state),
             "urgency_colour": URGENCY_COLOURS.get(case.urgency),
             "now": timezone.now(),
@@ -568,6 +573,7 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
                 "<int:pk>/waive-satisfaction/", view(self.waive_view), name="complaints_case_waive"
             ),
             path("<int:pk>/progress/", view(self.progress_view), name="complaints_case_progress"),
+            path("<int:pk>/article/", view(self.article_view), name="complaints_case_article"),
             path(
                 "<int:pk>/return/<str:step>/",
                 view(self.return_step_view),
@@ -732,6 +738,27 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
         return self._action_page(
             request, case, title=f"{label} · {case.number}", form=form, submit=label
         )
+
+    def article_view(self, request, pk):
+        case = self._case_for(request, pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(self._case_url(case, "#suggestions"))
+        try:
+            article = services.case_create_article(case=case, user=request.user)
+        except (PermissionDenied, ValidationError) as exc:
+            self.message_user(
+                request,
+                " ".join(exc.messages) if hasattr(exc, "messages") else str(exc),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(self._case_url(case, "#suggestions"))
+        self.message_user(
+            request,
+            _("Draft article written from case %(number)s: check and complete it.")
+            % {"number": case.number},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:knowledge_article_change", args=[article.pk]))
 
     def waive_view(self, request, pk):
         case = self._case_for(request, pk)

@@ -49,7 +49,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from . import services
+from . import search, services
 from .models import (
     TRANSITION_NAMES,
     Case,
@@ -69,6 +69,7 @@ from .serializers import (
     ConflictSerializer,
     ErrorSerializer,
     EventInputSerializer,
+    SuggestionsSerializer,
     TransitionInputSerializer,
     django_error_detail,
 )
@@ -145,6 +146,7 @@ class CasePermission(permissions.BasePermission):
         "create": "complaints.add_case",
         "events": "complaints.add_caseevent",
         "transition": "complaints.view_case",
+        "suggestions": "complaints.view_case",
     }
 
     def has_permission(self, request, view):
@@ -337,6 +339,19 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 case=case, user=request.user, **serializer.validated_data
             )
         return Response(CaseEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Similar published articles and resolved cases (5 each), with relevance",
+        responses={200: SuggestionsSerializer, **NOT_FOUND},
+    )
+    @action(detail=True, methods=["get"], url_path="suggestions", url_name="suggestions")
+    def suggestions(self, request, number=None):
+        case = self.get_object()
+        data = {
+            "articles": search.suggested_articles(case),
+            "cases": search.similar_resolved_cases(case, user=request.user),
+        }
+        return Response(SuggestionsSerializer(data).data)
 
 
 router = SimpleRouter()

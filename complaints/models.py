@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
+from knowledge import text
 from servicedesk.staff.models import Department
 
 # --- choices ----------------------------------------------------------------------------
@@ -264,7 +265,10 @@ class RoutingRule(models.Model):
         _("keywords"), blank=True, help_text=_("Any one in the subject or description matches.")
     )
     product = models.CharField(
-        _("product contains"), max_length=100, blank=True, help_text=_("Matched without case.")
+        _("product contains"),
+        max_length=100,
+        blank=True,
+        help_text=_("Upper and lower case are treated alike."),
     )
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("department")
@@ -440,6 +444,26 @@ class Case(ConcurrentTransitionMixin, models.Model):
         editable=False,
     )
     remarks = models.TextField(_("remarks"), blank=True)
+    plan_revision = models.ForeignKey(
+        "knowledge.PlanRevision",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("contingency plan revision"),
+        editable=False,
+        help_text=_("The published plan revision in force when the case was received."),
+    )
+    articles = models.ManyToManyField(
+        "knowledge.Article",
+        blank=True,
+        related_name="source_cases",
+        verbose_name=_("knowledge articles"),
+        help_text=_("Articles written from this case."),
+    )
+    # jieba tokens of the subject (weighted), description, customer's words, cause and result:
+    # full-text search for similar cases (knowledge.search.ranked_search, migration 0004).
+    search_text = models.TextField(editable=False, default="")
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0, editable=False)
     merged_into = models.ForeignKey(
         "self",
@@ -504,6 +528,16 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return f"{self.number} {self.subject}"
+
+    def save(self, *args, **kwargs):
+        # Derived column, always in step with what it is derived from (like a slug).
+        self.search_text = text.search_text(
+            self.subject, self.subject, self.subject, self.description, self.customer_words,
+            self.cause, self.result,
+        )  # fmt: skip
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
 
     # --- rules about one case -----------------------------------------------------------
 
@@ -810,7 +844,7 @@ class ReturnStep(models.TextChoices):
     APPLIED = "applied", _("Application received")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
-    CUSTOMER_NOTIFIED = "customer_notified", _("Customer sent return instructions")
+    CUSTOMER_NOTIFIED = "customer_notified", _("Return instructions sent to customer")
     SHIPPED_BACK = "shipped_back", _("Goods shipped back")
     INSPECTED = "inspected", _("Inspected")
     REFUNDED = "refunded", _("Refunded")
@@ -819,7 +853,7 @@ class ReturnStep(models.TextChoices):
 
 class ReturnResolution(models.TextChoices):
     REFUND = "refund", _("Refund by the original payment method")
-    EXCHANGE = "exchange", _("Exchange")
+    EXCHANGE = "exchange", _("Exchange the goods")
 
 
 # Days from purchase within which a return is accepted, per reason (SPEC §1.4): personal

@@ -194,6 +194,34 @@ class CaseDetailSerializer(CaseSerializer):
         ]
 
 
+class SuggestedArticleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    category = serializers.CharField()
+    relevance = serializers.FloatField(
+        help_text=_("Higher is more relevant; compare within one list.")
+    )
+
+
+class SimilarCaseSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    subject = serializers.CharField()
+    state = serializers.CharField()
+    result = serializers.CharField()
+    cause = serializers.CharField()
+    department = serializers.CharField(source="department.name", default=None)
+    resolved_at = serializers.DateTimeField()
+    relevance = serializers.FloatField(
+        help_text=_("Higher is more similar; compare within one list.")
+    )
+
+
+class SuggestionsSerializer(serializers.Serializer):
+    articles = SuggestedArticleSerializer(many=True)
+    cases = SimilarCaseSerializer(many=True)
+
+
 class ErrorSerializer(serializers.Serializer):
     """For the schema: how a refused request answers."""
 

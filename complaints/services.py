@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
+from knowledge.models import ArticleCategory
+from knowledge.services import article_create, plan_governing_revision
 from servicedesk.staff import roles
 from servicedesk.staff.models import Department, User
 from servicedesk.staff.services import notify
@@ -259,6 +261,8 @@ def case_intake(
             )  # fmt: skip
             department = rule.department if rule else None
         case.department = department
+        # The plan in force now governs this case for its whole life (its deadlines).
+        case.plan_revision = plan_governing_revision(case_type=type, category=category)
         case.number = "000000-00000"  # placeholder so full_clean reports only real errors
         case.full_clean(exclude=["number", "customer", "state"])
         rr = None
@@ -752,3 +756,41 @@ def return_request_step(*, case, step, user, expected_version=None, **inputs):
             data={"from": before, "to": rr.step},
         )  # fmt: skip
     return rr
+
+
+# --- knowledge ---------------------------------------------------------------------------
+
+
+def case_create_article(*, case, user):
+    """Turn a resolved case into a draft knowledge article (problem, cause, solution filled
+    in from the case) linked to it as its source. Returns the article."""
+    if case.state not in (State.RESOLVED, State.CLOSED):
+        raise ValidationError(
+            {"__all__": _("Only a resolved or closed case can become an article.")}
+        )
+    if not case.is_visible_to(user):
+        raise PermissionDenied(_("You do not have permission for this step on this case."))
+    sections = [
+        (_("Problem"), case.description or case.subject),
+        (_("What the customer said"), case.customer_words),
+        (_("Cause"), case.cause),
+        (_("Solution"), case.result or case.solution),
+    ]
+    body = "\n\n".join(f"## {title}\n\n{text.strip()}" for title, text in sections if text.strip())
+    with transaction.atomic():
+        article = article_create(
+            user=user,
+            title=case.subject,
+            body=body,
+            category=ArticleCategory.TROUBLESHOOTING,
+            summary=(case.result or case.solution or "")[:200],
+            tags=", ".join(x for x in [case.get_category_display(), case.product] if x),
+            reason=_("Written from case %(number)s") % {"number": case.number},
+        )
+        case.articles.add(article)
+        CaseEvent.objects.create(
+            case=case, kind=EventKind.NOTE, author=user,
+            message=_("Knowledge article drafted from this case: %(title)s") % {"title": article.title},
+            data={"article": article.pk},
+        )  # fmt: skip
+    return article
