@@ -16,6 +16,24 @@ APP_ORDER = [
 ]
 
 
+# Within an app, the daily work first, configuration after.
+MODEL_ORDER = [
+    "case",
+    "customer",
+    "returnrequest",
+    "routingrule",
+    "urgencyrule",
+    "followup",
+    "article",
+    "plan",
+    "planrevision",
+    "postincidentreview",
+    "notification",
+    "user",
+    "department",
+]
+
+
 class ServiceDeskAdminSite(admin.AdminSite):
     # A bilingual product name, shown as is in every language.
     site_header = "客户服务中心 Service Desk"
@@ -26,6 +44,11 @@ class ServiceDeskAdminSite(admin.AdminSite):
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)
         rank = {label: i for i, label in enumerate(APP_ORDER)}
+        model_rank = {name: i for i, name in enumerate(MODEL_ORDER)}
+        for app in apps:
+            app["models"].sort(
+                key=lambda m: (model_rank.get(m["object_name"].lower(), len(model_rank)), m["name"])
+            )
         return sorted(apps, key=lambda a: (rank.get(a["app_label"], len(rank)), a["name"]))
 
 

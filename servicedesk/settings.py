@@ -281,6 +281,13 @@ SPECTACULAR_SETTINGS = {
         "EventKindEnum": "complaints.models.EventKind",
         "ReturnReasonEnum": "complaints.models.ReturnReason",
         "ReturnStepEnum": "complaints.models.ReturnStep",
+        "ArticleCategoryEnum": "knowledge.models.ArticleCategory",
+        "ArticleStatusEnum": "knowledge.models.ArticleStatus",
+        "PlanRevisionStateEnum": "knowledge.models.RevisionState",
+        "PlanResourceKindEnum": "knowledge.models.ResourceKind",
+        "StageUnitEnum": "knowledge.models.TimeUnit",
+        "StageStartEnum": "knowledge.models.StageStart",
+        "ResponsibleRoleEnum": "knowledge.models.ResponsibleRole",
     },
 }
 

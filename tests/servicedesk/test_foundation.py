@@ -175,10 +175,22 @@ def test_no_missing_migrations():
 @pytest.mark.parametrize(
     ("role", "granted", "refused"),
     [
-        (roles.AGENT, ["view_personal_data", "assign_case", "transition_case"], ["waive_satisfaction"]),
-        (roles.HANDLER, ["transition_case", "view_case"], ["view_personal_data", "assign_case", "cancel_case"]),
+        (
+            roles.AGENT,
+            ["view_personal_data", "assign_case", "transition_case"],
+            ["waive_satisfaction"],
+        ),
+        (
+            roles.HANDLER,
+            ["transition_case", "view_case"],
+            ["view_personal_data", "assign_case", "cancel_case"],
+        ),
         (roles.SUPERVISOR, ["waive_satisfaction", "view_personal_data"], ["delete_case"]),
-        (roles.ADMINISTRATOR, ["change_case", "view_personal_data"], ["delete_case", "delete_caseevent"]),
+        (
+            roles.ADMINISTRATOR,
+            ["change_case", "view_personal_data"],
+            ["delete_case", "delete_caseevent"],
+        ),
     ],
 )
 def test_role_permission_matrix(db, role, granted, refused):
