@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "servicedesk.staff",
+    "servicedesk.calendar",
     "knowledge",
     "complaints",
     "callbacks",
@@ -83,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "servicedesk.calendar.context_processors.calendar_warning",
             ],
         },
     },
@@ -176,6 +178,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=5 *
 CASE_DEDUP_WINDOW_DAYS = env.int("CASE_DEDUP_WINDOW_DAYS", default=7)
 CASE_DEDUP_SIMILARITY = env.float("CASE_DEDUP_SIMILARITY", default=0.5)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_MB", default=10) * 1024 * 1024
+
+# --- Deadlines and escalation ----------------------------------------------------
+# Business hours of a working day (working-day deadlines start and end inside them).
+BUSINESS_DAY_START = env.str("BUSINESS_DAY_START", default="09:00")
+BUSINESS_DAY_END = env.str("BUSINESS_DAY_END", default="18:00")
+# A breached deadline escalates to the department's supervisors at once (level 1) and, if
+# still unmet this many hours later, to the managers (level 2).
+ESCALATION_LEVEL2_AFTER_HOURS = env.float("ESCALATION_LEVEL2_AFTER_HOURS", default=4)
+# Cases handled per escalation sweep batch (the sweep loops until none is due).
+ESCALATION_BATCH_SIZE = env.int("ESCALATION_BATCH_SIZE", default=500)
 
 # --- Public web form (/submit/) -------------------------------------------------
 # Successful submissions per client address, e.g. "10/h" or "30/minute".

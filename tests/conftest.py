@@ -8,6 +8,17 @@ from django.conf import settings
 from servicedesk.staff import roles
 
 
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    # The loaded calendar and the years already warned about live in process memory; a
+    # test's rollback does not clear them.
+    from servicedesk.calendar import services
+
+    services.clear_caches()
+    yield
+    services.clear_caches()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing():
     # PBKDF2's deliberate slowness costs ~0.3 s per test user; tests don't need it.
