@@ -1,24 +1,26 @@
-"""The staff workspace for cases: the case list with its queues, the fast intake form, the
-case page (customer, other cases, contacts, timeline, attachments, one button per transition),
-bulk assignment; customers, routing and urgency rules, returns.
+"""The staff workspace for cases: the case list with its queues and deadlines, the fast intake
+form, the case page (deadlines and escalations, technical collaboration requests, customer,
+other cases, contacts, timeline, attachments, one button per transition), bulk assignment;
+customers, routing and urgency rules, returns, technical requests, deadline breaches.
 
 Thin by design: every change to a case goes through complaints.services. Personal data is
 masked for users without `complaints.view_personal_data`.
 """
 
+import datetime
 import mimetypes
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Count, Exists, OuterRef, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -32,20 +34,27 @@ from .admin_forms import (
     IntakeForm,
     ProgressForm,
     ReturnStepForm,
+    TechnicalAnswerForm,
+    TechnicalRequestForm,
     TransitionForm,
     WaiveSatisfactionForm,
 )
 from .models import (
+    FINAL_STATES,
     Case,
     Channel,
     Customer,
     ReturnRequest,
     RoutingRule,
+    SlaBreach,
+    SlaStage,
     State,
+    TechnicalRequest,
     Urgency,
     UrgencyRule,
     normalize_phone,
 )
+from .serializers import deadline_summary
 
 PERSONAL_DATA = "complaints.view_personal_data"
 
@@ -62,6 +71,11 @@ STATE_COLOURS = {
     State.CANCELLED: "#9ca3af",
 }
 OTHER_CASES_SHOWN = 20
+# "Due soon": amber in the list and the "due within 4 h" queue.
+DUE_SOON_HOURS = 4
+DUE_COLOURS = {"overdue": "#c62828", "soon": "#d97706", "ok": "#16a34a", "done": "#16a34a"}
+ESCALATION_COLOURS = {1: "#d97706", 2: "#7f1d1d"}
+STAGE_LABELS = dict(SlaStage.choices)
 # Evidence a browser shows by itself; anything else is downloaded.
 INLINE_TYPES = ("image/", "video/", "audio/", "application/pdf", "text/plain")
 
@@ -80,6 +94,50 @@ def badge(label, colour):
 
 def shows_personal_data(request):
     return request.user.has_perm(PERSONAL_DATA)
+
+
+def format_span(delta):
+    """A rough length of time for the deadline columns: "40 minutes", "3 hours", "2 days 5
+    hours" (whole units, rounded down; never "0 minutes")."""
+    seconds = int(abs(delta.total_seconds()))
+    if seconds < 3600:
+        n = max(seconds // 60, 1)
+        return ngettext("%(count)d minute", "%(count)d minutes", n) % {"count": n}
+    hours = seconds // 3600
+    if hours < 48:
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    days, hours = divmod(hours, 24)
+    text = ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
+    if hours:
+        text += " " + ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    return text
+
+
+def due_state(due, now):
+    """The colour class of a deadline still to meet: overdue, soon (within DUE_SOON_HOURS), ok."""
+    if due < now:
+        return "overdue"
+    if due - now <= datetime.timedelta(hours=DUE_SOON_HOURS):
+        return "soon"
+    return "ok"
+
+
+def time_left_text(due, now):
+    """For example "3 hours left" or "overdue by 2 hours"."""
+    if due < now:
+        return _("overdue by %(time)s") % {"time": format_span(now - due)}
+    return _("%(time)s left") % {"time": format_span(due - now)}
+
+
+def escalation_badge(level):
+    if not level:
+        return ""
+    return format_html(
+        '<span class="sd-badge sd-escalation" style="background:{}" title="{}">L{}</span>',
+        ESCALATION_COLOURS.get(level, ESCALATION_COLOURS[2]),
+        _("escalation level %(level)s") % {"level": level},
+        level,
+    )
 
 
 class NormalizedPhoneSearchMixin:
@@ -159,11 +217,16 @@ class OverdueFilter(admin.SimpleListFilter):
     parameter_name = "overdue"
 
     def lookups(self, request, model_admin):
-        return [("yes", gettext_lazy("Overdue"))]
+        return [
+            ("yes", gettext_lazy("Overdue")),
+            ("soon", gettext_lazy("Due within 4 h")),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
             return queryset.overdue(timezone.now())
+        if self.value() == "soon":
+            return queryset.due_within(timezone.now(), DUE_SOON_HOURS)
         return queryset
 
 
@@ -178,7 +241,7 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
     }
     list_display = [
         "number", "subject", "customer", "channel", "type", "urgency_badge", "priority",
-        "state_badge", "department", "assignee", "received",
+        "state_badge", "time_left", "department", "assignee", "received",
     ]  # fmt: skip
     list_display_links = ["number", "subject"]
     list_filter = [
@@ -262,6 +325,39 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("state"), ordering="state")
     def state_badge(self, obj):
         return badge(obj.get_state_display(), STATE_COLOURS.get(obj.state, "#6b7280"))
+
+    @admin.display(description=gettext_lazy("time left"), ordering="current_due")
+    def time_left(self, obj):
+        """The current stage's deadline: green, amber within 4 h, red when overdue; with the
+        escalation level and a mark when the deadlines are provisional. No query: columns."""
+        parts = []
+        if obj.current_due is not None and obj.current_stage:
+            now = timezone.now()
+            state = due_state(obj.current_due, now)
+            stage = STAGE_LABELS.get(obj.current_stage, obj.current_stage)
+            parts.append(
+                format_html(
+                    '<span class="sd-badge sd-due sd-due-{}" style="background:{}" title="{}">'
+                    "{} · {}</span>",
+                    state,
+                    DUE_COLOURS[state],
+                    timezone.localtime(obj.current_due).strftime("%Y-%m-%d %H:%M"),
+                    stage,
+                    time_left_text(obj.current_due, now),
+                )
+            )
+        else:
+            parts.append("—")
+        parts.append(escalation_badge(obj.escalation_level))
+        if obj.deadlines_provisional:
+            parts.append(
+                format_html(
+                    '<span class="sd-chip sd-provisional" title="{}">{}</span>',
+                    Case._meta.get_field("deadlines_provisional").help_text,
+                    _("provisional"),
+                )
+            )
+        return format_html_join(" ", "{}", ((p,) for p in parts if p))
 
     @admin.display(description=gettext_lazy("received at"), ordering="created_at")
     def received(self, obj):
@@ -420,8 +516,9 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
         if from_field is not None:
             return super().get_object(request, object_id, from_field)
         queryset = self.get_queryset(request).select_related(
-            "return_request", "merged_into", "created_by", "satisfaction_waived_by"
-        )
+            "return_request", "merged_into", "created_by", "satisfaction_waived_by",
+            "plan_revision__plan",
+        )  # fmt: skip
         try:
             return queryset.get(pk=int(object_id))
         except (Case.DoesNotExist, ValueError, TypeError):
@@ -514,6 +611,30 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
             and not case.satisfaction_done
             and user.has_perm("complaints.waive_satisfaction")
         )
+        now = timezone.now()
+        prefetch_related_objects(
+            [case],
+            Prefetch(
+                "breaches",
+                queryset=SlaBreach.objects.select_related("department").order_by(
+                    "-escalated_at", "-level", "-pk"
+                ),
+            ),
+            Prefetch(
+                "technical_requests",
+                queryset=TechnicalRequest.objects.select_related(
+                    "department", "requested_by", "answered_by"
+                ),
+            ),
+        )
+        can_ask = (
+            user.has_perm("complaints.add_technicalrequest") and case.state not in FINAL_STATES
+        )
+        plan_revision_url = (
+            reverse("admin:knowledge_planrevision_change", args=[case.plan_revision_id])
+            if case.plan_revision_id and user.has_perm("knowledge.view_planrevision")
+            else ""
+        )
         return {
             "case": case,
             "customer_phone": customer.phone if full else customer.phone_masked,
@@ -556,7 +677,23 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
             "article_url": reverse("admin:complaints_case_article", args=[case.pk]),
             "state_colour": STATE_COLOURS.get(case.state),
             "urgency_colour": URGENCY_COLOURS.get(case.urgency),
-            "now": timezone.now(),
+            "now": now,
+            "deadline_rows": _deadline_rows(case, now),
+            "current_deadline": _current_deadline(case, now),
+            "escalation_badge": escalation_badge(case.escalation_level),
+            "plan_revision_url": plan_revision_url,
+            "breaches": [
+                {"breach": b, "stage": STAGE_LABELS.get(b.stage, b.stage)}
+                for b in case.breaches.all()
+            ],
+            "tech_requests": _tech_request_rows(case.technical_requests.all(), user, now),
+            "can_ask": can_ask,
+            "tech_form": TechnicalRequestForm(
+                auto_id="id_tech_%s", exclude_department=case.department_id
+            )
+            if can_ask
+            else None,
+            "tech_url": reverse("admin:complaints_case_technical_request", args=[case.pk]),
         }
 
     # --- case actions (their own small pages) --------------------------------------------
@@ -580,6 +717,11 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
                 name="complaints_case_return_step",
             ),
             path("<int:pk>/attachments/", view(self.attach_view), name="complaints_case_attach"),
+            path(
+                "<int:pk>/technical-requests/",
+                view(self.technical_request_view),
+                name="complaints_case_technical_request",
+            ),
             path(
                 "<int:pk>/attachments/<int:attachment_pk>/",
                 view(self.attachment_view),
@@ -870,6 +1012,47 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
             submit=_("Upload"),
         )
 
+    def technical_request_view(self, request, pk):
+        """Ask another department for help: services.technical_request_create."""
+        case = self._case_for(request, pk)
+        if not request.user.has_perm("complaints.add_technicalrequest"):
+            raise PermissionDenied
+        form = TechnicalRequestForm(
+            request.POST if request.method == "POST" else None,
+            exclude_department=case.department_id,
+        )
+        if form.is_bound and form.is_valid():
+            try:
+                tr = services.technical_request_create(
+                    case=case,
+                    department=form.cleaned_data["department"],
+                    question=form.cleaned_data["question"],
+                    user=request.user,
+                )
+            except PermissionDenied as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return HttpResponseRedirect(self._case_url(case, "#technical"))
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                self.message_user(
+                    request,
+                    _("%(dept)s has been asked; the answer is due by %(due)s.")
+                    % {
+                        "dept": tr.department,
+                        "due": timezone.localtime(tr.due_at).strftime("%Y-%m-%d %H:%M"),
+                    },
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(self._case_url(case, "#technical"))
+        return self._action_page(
+            request,
+            case,
+            title=_("Ask another department · %(number)s") % {"number": case.number},
+            form=form,
+            submit=_("Ask for help"),
+        )
+
     def attachment_view(self, request, pk, attachment_pk):
         """Evidence is served only to staff who may see the case, never from a public URL."""
         case = self._case_for(request, pk)
@@ -884,6 +1067,86 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
             as_attachment=not content_type.startswith(INLINE_TYPES),
             filename=attachment.original_name,
         )
+
+
+def _deadline_rows(case, now):
+    """The case page's deadline table: one row per stage with its state and colour."""
+    rows = []
+    for stage, info in deadline_summary(case, now).items():
+        due, done = info["due"], info["done_at"]
+        if done is not None:
+            late = info["met"] is False
+            state = "late" if late else "met"
+            text = _("met %(time)s late") % {"time": format_span(done - due)} if late else _("met")
+        elif info["pending"]:
+            state = due_state(due, now)
+            text = time_left_text(due, now)
+        else:
+            state, text = "none", ""
+        rows.append(
+            {
+                "stage": stage,
+                "label": STAGE_LABELS[stage],
+                "due": due,
+                "done_at": done,
+                "state": state,
+                "text": text,
+                "colour": {"met": DUE_COLOURS["done"], "late": DUE_COLOURS["overdue"]}.get(
+                    state, DUE_COLOURS.get(state, "#6b7280")
+                ),
+            }
+        )
+    return rows
+
+
+def _current_deadline(case, now):
+    """The head of the case page: the current stage and its time left, like the list."""
+    if case.current_due is None or not case.current_stage:
+        return None
+    state = due_state(case.current_due, now)
+    return {
+        "label": STAGE_LABELS.get(case.current_stage, case.current_stage),
+        "text": time_left_text(case.current_due, now),
+        "state": state,
+        "colour": DUE_COLOURS[state],
+    }
+
+
+def _tech_request_rows(requests, user, now):
+    """Technical requests with their deadline state; `can_answer` for members of the asked
+    department (the service checks it again)."""
+    rows, my_departments = [], None
+    may_answer = user.has_perm("complaints.change_technicalrequest")
+    for tr in requests:
+        if tr.answered_at is not None:
+            late = tr.answered_at > tr.due_at
+            state = "late" if late else "met"
+            text = (
+                _("answered %(time)s late") % {"time": format_span(tr.answered_at - tr.due_at)}
+                if late
+                else _("answered in time")
+            )
+            colour = DUE_COLOURS["overdue" if late else "done"]
+            can_answer = False
+        else:
+            state = due_state(tr.due_at, now)
+            text, colour = time_left_text(tr.due_at, now), DUE_COLOURS[state]
+            if may_answer and my_departments is None and not user.sees_all_departments:
+                my_departments = set(user.memberships.values_list("department_id", flat=True))
+            can_answer = may_answer and (
+                user.sees_all_departments or tr.department_id in my_departments
+            )
+        rows.append(
+            {
+                "tr": tr,
+                "state": state,
+                "text": text,
+                "colour": colour,
+                "can_answer": can_answer,
+                "answer_url": reverse("admin:complaints_technicalrequest_answer", args=[tr.pk]),
+            }
+        )
+    return rows
 
 
 def _changes(event):
@@ -1084,6 +1347,274 @@ class ReturnRequestAdmin(admin.ModelAdmin):
             reverse("admin:complaints_case_change", args=[obj.case_id]),
             obj.case.number,
         )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- technical collaboration requests and deadline breaches ------------------------------
+
+
+def _case_link(case):
+    return format_html(
+        '<a href="{}">{}</a><br><span class="sd-muted">{}</span>',
+        reverse("admin:complaints_case_change", args=[case.pk]),
+        case.number,
+        _short(case.subject, 40),
+    )
+
+
+def _visible_requests(queryset, user):
+    """Requests asked of the user's departments, or on cases the user sees."""
+    if user.sees_all_departments:
+        return queryset
+    return queryset.filter(
+        Q(department__in=user.departments.all())
+        | Q(case__in=Case.objects.visible_to(user).values("pk"))
+    )
+
+
+class TechnicalRequestStatusFilter(admin.SimpleListFilter):
+    title = gettext_lazy("answer")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("open", gettext_lazy("Waiting for an answer")),
+            ("overdue", gettext_lazy("Overdue")),
+            ("answered", gettext_lazy("Answered")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(answered_at__isnull=True)
+        if self.value() == "overdue":
+            return queryset.filter(answered_at__isnull=True, due_at__lt=timezone.now())
+        if self.value() == "answered":
+            return queryset.filter(answered_at__isnull=False)
+        return queryset
+
+
+class AskedOfFilter(admin.SimpleListFilter):
+    title = gettext_lazy("asked of")
+    parameter_name = "asked"
+
+    def lookups(self, request, model_admin):
+        return [("mine", gettext_lazy("My departments"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "mine":
+            return queryset.filter(department__in=request.user.departments.all())
+        return queryset
+
+
+@admin.register(TechnicalRequest)
+class TechnicalRequestAdmin(admin.ModelAdmin):
+    """Technical collaboration requests: the asked department's queue. Created from the case
+    page, answered on their own small page (members of the asked department need not see the
+    whole case)."""
+
+    list_display = [
+        "case_column", "department", "question_short", "requested_by", "requested_at",
+        "due_column", "escalation",
+    ]  # fmt: skip
+    list_filter = [TechnicalRequestStatusFilter, AskedOfFilter, "department"]
+    list_select_related = ["case", "department", "requested_by"]
+    search_fields = ["case__number", "question", "answer"]
+    ordering = ["-requested_at"]
+    fields = [
+        "case", "department", "question", "requested_by", "requested_at", "due_at", "answer",
+        "answered_by", "answered_at", "escalation_level",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        _prime_user(request)
+        return _visible_requests(super().get_queryset(request), request.user)
+
+    def get_list_display(self, request):
+        display = list(super().get_list_display(request))
+        if request.user.has_perm("complaints.change_technicalrequest"):
+            departments = (
+                None
+                if request.user.sees_all_departments
+                else set(request.user.memberships.values_list("department_id", flat=True))
+            )
+            display.append(self._answer_column(departments))
+        return display
+
+    @staticmethod
+    def _answer_column(departments):
+        # A closure over this request's departments: the admin instance is shared.
+        @admin.display(description=gettext_lazy("answer"))
+        def answer(obj):
+            if obj.answered_at is not None:
+                return _short(obj.answer, 60)
+            if departments is None or obj.department_id in departments:
+                return format_html(
+                    '<a class="button" href="{}">{}</a>',
+                    reverse("admin:complaints_technicalrequest_answer", args=[obj.pk]),
+                    _("Answer…"),
+                )
+            return "—"
+
+        return answer
+
+    @admin.display(description=gettext_lazy("case"), ordering="case__number")
+    def case_column(self, obj):
+        return _case_link(obj.case)
+
+    @admin.display(description=gettext_lazy("question"))
+    def question_short(self, obj):
+        return _short(obj.question, 80)
+
+    @admin.display(description=gettext_lazy("answer due"), ordering="due_at")
+    def due_column(self, obj):
+        now = timezone.now()
+        due = timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M")
+        if obj.answered_at is not None:
+            late = obj.answered_at > obj.due_at
+            return format_html(
+                '{}<br><span class="sd-badge" style="background:{}">{}</span>',
+                due,
+                DUE_COLOURS["overdue" if late else "done"],
+                _("answered late") if late else _("answered in time"),
+            )
+        state = due_state(obj.due_at, now)
+        return format_html(
+            '{}<br><span class="sd-badge sd-due sd-due-{}" style="background:{}">{}</span>',
+            due,
+            state,
+            DUE_COLOURS[state],
+            time_left_text(obj.due_at, now),
+        )
+
+    @admin.display(description=gettext_lazy("escalation level"), ordering="escalation_level")
+    def escalation(self, obj):
+        return escalation_badge(obj.escalation_level) or "—"
+
+    def has_add_permission(self, request):
+        return False  # asked from the case page
+
+    def has_change_permission(self, request, obj=None):
+        return False  # answered on the answer page, through the service
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        _prime_user(request)
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/answer/",
+                self.admin_site.admin_view(self.answer_view),
+                name="complaints_technicalrequest_answer",
+            ),
+            *super().get_urls(),
+        ]
+
+    def answer_view(self, request, pk):
+        _prime_user(request)
+        user = request.user
+        tr = self.get_queryset(request).select_related("case", "department").filter(pk=pk).first()
+        if tr is None:
+            if TechnicalRequest.objects.filter(pk=pk).exists():
+                raise PermissionDenied
+            raise Http404
+        if not user.has_perm("complaints.change_technicalrequest"):
+            raise PermissionDenied
+        back = (
+            reverse("admin:complaints_case_change", args=[tr.case_id]) + "#technical"
+            if tr.case.is_visible_to(user)
+            else reverse("admin:complaints_technicalrequest_changelist")
+        )
+        if tr.answered_at is not None:
+            self.message_user(request, _("This request has already been answered."), messages.INFO)
+            return HttpResponseRedirect(back)
+        form = TechnicalAnswerForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                services.technical_request_answer(
+                    request=tr, answer=form.cleaned_data["answer"], user=user
+                )
+            except PermissionDenied as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return HttpResponseRedirect(back)
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                self.message_user(
+                    request,
+                    _("Answer sent to case %(number)s.") % {"number": tr.case.number},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Answer %(dept)s's request · %(number)s")
+            % {"dept": tr.department, "number": tr.case.number},
+            "opts": self.opts,
+            "case": tr.case,
+            "case_url": back,
+            "form": form,
+            "adminform": helpers.AdminForm(
+                form, [(None, {"fields": list(form.fields)})], {}, model_admin=self
+            ),
+            "submit_label": _("Send the answer"),
+            "intro": _("%(question)s — asked by %(user)s, answer due %(due)s (%(left)s)")
+            % {
+                "question": tr.question,
+                "user": tr.requested_by or "-",
+                "due": timezone.localtime(tr.due_at).strftime("%Y-%m-%d %H:%M"),
+                "left": time_left_text(tr.due_at, timezone.now()),
+            },
+            "extra_links": (),
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/complaints/case/action_form.html", context)
+
+
+@admin.register(SlaBreach)
+class SlaBreachAdmin(admin.ModelAdmin):
+    """Every escalation raised by the deadline sweep: read-only, for supervisors' reviews."""
+
+    list_display = [
+        "case_column", "stage", "level", "due_at", "escalated_at", "department",
+        "notified_list",
+    ]  # fmt: skip
+    list_filter = ["stage", "level", "department"]
+    list_select_related = ["case", "department"]
+    search_fields = ["case__number"]
+    date_hierarchy = "escalated_at"
+    fields = [
+        "case", "technical_request", "stage", "level", "due_at", "escalated_at", "department",
+        "notified",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        _prime_user(request)
+        qs = super().get_queryset(request)
+        if request.user.sees_all_departments:
+            return qs
+        return qs.filter(case__in=Case.objects.visible_to(request.user).values("pk"))
+
+    @admin.display(description=gettext_lazy("case"), ordering="case__number")
+    def case_column(self, obj):
+        return _case_link(obj.case)
+
+    @admin.display(description=gettext_lazy("notified"))
+    def notified_list(self, obj):
+        return "、".join(obj.notified or []) or "—"
 
     def has_add_permission(self, request):
         return False

@@ -19,6 +19,7 @@ from .models import (
     EventKind,
     ReturnReason,
     ReturnRequest,
+    TechnicalRequest,
     Urgency,
     validate_attachment,
 )
@@ -480,3 +481,27 @@ class ReturnStepForm(ServiceErrorsMixin, forms.Form):
 
     def service_kwargs(self):
         return {k: v for k, v in self.cleaned_data.items() if k != "expected_version"}
+
+
+class TechnicalRequestForm(ServiceErrorsMixin, forms.Form):
+    """Ask another department (e.g. 技术部) for help; its answer has its own deadline."""
+
+    department = department_field(help_text=_("The department that should answer."))
+    question = forms.CharField(
+        label=_label(TechnicalRequest, "question"),
+        widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
+        help_text=_("What the case needs from them: the problem, what was tried, order numbers."),
+    )
+
+    def __init__(self, *args, exclude_department=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if exclude_department is not None:
+            field = self.fields["department"]
+            field.queryset = field.queryset.exclude(pk=exclude_department)
+
+
+class TechnicalAnswerForm(ServiceErrorsMixin, forms.Form):
+    answer = forms.CharField(
+        label=_label(TechnicalRequest, "answer"),
+        widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
+    )

@@ -5,6 +5,10 @@
     GET  /api/v1/cases/{number}/                         one case with timeline and contacts
     POST /api/v1/cases/{number}/transitions/{name}/      a lifecycle step
     POST /api/v1/cases/{number}/events/                  a progress update or internal note
+    POST /api/v1/cases/{number}/technical-requests/      ask another department for help
+    GET  /api/v1/technical-requests/                     requests to my departments or on my cases
+    GET  /api/v1/technical-requests/{id}/                one request
+    POST /api/v1/technical-requests/{id}/answer/         the asked department answers
 
 Everything goes through complaints.services: intake answers 201 with the new case, or 200
 with `"absorbed": true` when the request was added to an existing open case of the same
@@ -14,8 +18,25 @@ from the case's current state or the case changed since `expected_version`.
 
 List filters: state, urgency, channel, type, category (repeat a parameter for several
 values), priority, priority_min, department (code or numeric id), assignee (username or
-numeric id); `search=` looks in number, subject and customer name; `ordering=` created_at,
-updated_at, priority, number (prefix "-" for descending); `page`, `page_size` (at most 200).
+numeric id), `overdue=true|false` (open and past the current deadline, or not),
+`due_within_hours=N` (open, current deadline in the next N hours, not yet past);
+`search=` looks in number, subject and customer name; `ordering=` created_at, updated_at,
+priority, number, current_due (prefix "-" for descending); `page`, `page_size` (at most 200).
+
+Deadlines (时限): every case answer carries `deadlines` — {stage: {due, done_at, met, overdue}}
+for first_response, investigation, solution_to_customer, next_contact and
+satisfaction_followup — plus `current_stage`/`current_due` (the earliest deadline not yet met),
+`overdue`, `escalation_level` (0–2) and `deadlines_provisional` (a deadline falls in a year
+whose holiday schedule is not loaded yet). The detail adds `breaches` (the escalation history)
+and `technical_requests`.
+
+Technical collaboration requests live at their own address, /api/v1/technical-requests/, not
+under the case: the asked department answers them, and its members need not be able to see
+the whole case (case visibility follows the lead department). They are created from the case
+(POST .../cases/{number}/technical-requests/ {department: code or id, question} → 201), are
+due by the plan's limit (2 h by default) and escalate like the case's own deadlines; answering
+(POST .../technical-requests/{id}/answer/ {answer} → 200) is for members of the asked
+department (403 for others, 400 when already answered).
 
 Authentication: a token (`Authorization: Token <key>`) or the admin session. A channel system
 (CTI, web shop, social-media bot) uses the token of its own service user — an ordinary staff
@@ -36,6 +57,7 @@ from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
@@ -58,7 +80,9 @@ from .models import (
     CaseType,
     Category,
     Channel,
+    SlaBreach,
     State,
+    TechnicalRequest,
     Urgency,
 )
 from .serializers import (
@@ -70,6 +94,9 @@ from .serializers import (
     ErrorSerializer,
     EventInputSerializer,
     SuggestionsSerializer,
+    TechnicalAnswerInputSerializer,
+    TechnicalRequestInputSerializer,
+    TechnicalRequestSerializer,
     TransitionInputSerializer,
     django_error_detail,
 )
@@ -147,6 +174,7 @@ class CasePermission(permissions.BasePermission):
         "events": "complaints.add_caseevent",
         "transition": "complaints.view_case",
         "suggestions": "complaints.view_case",
+        "technical_requests": "complaints.add_technicalrequest",
     }
 
     def has_permission(self, request, view):
@@ -170,10 +198,33 @@ class CaseFilter(filters.FilterSet):
         method="filter_assignee",
         help_text=gettext_lazy("Person responsible: their username, or their numeric id."),
     )
+    overdue = filters.BooleanFilter(
+        method="filter_overdue",
+        help_text=gettext_lazy(
+            "true: open cases past their current deadline; false: every other case."
+        ),
+    )
+    due_within_hours = filters.NumberFilter(
+        method="filter_due_within",
+        min_value=0,
+        max_value=24 * 366,
+        help_text=gettext_lazy(
+            "Open cases whose current deadline falls within this many hours (not yet past)."
+        ),
+    )
 
     class Meta:
         model = Case
         fields = ["state", "urgency", "channel", "type", "category", "priority"]
+
+    def filter_overdue(self, queryset, name, value: bool):
+        overdue = Case.objects.overdue(timezone.now()).values("pk")
+        return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
+
+    def filter_due_within(self, queryset, name, value):
+        return queryset.filter(
+            pk__in=Case.objects.due_within(timezone.now(), float(value)).values("pk")
+        )
 
     def filter_department(self, queryset, name, value: str):
         q = Q(department__code=value)
@@ -202,7 +253,20 @@ def detail_queryset():
             "collaborating_departments",
             Prefetch("events", queryset=CaseEvent.objects.select_related("author")),
             Prefetch("contacts", queryset=CaseContact.objects.select_related("created_by")),
+            Prefetch(
+                "breaches",
+                queryset=SlaBreach.objects.select_related("department").order_by(
+                    "-escalated_at", "-level", "-pk"
+                ),
+            ),
+            Prefetch("technical_requests", queryset=technical_request_queryset()),
         )
+    )
+
+
+def technical_request_queryset():
+    return TechnicalRequest.objects.select_related(
+        "case", "department", "requested_by", "answered_by"
     )
 
 
@@ -228,7 +292,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = CaseSerializer
     filterset_class = CaseFilter
     search_fields = ["number", "subject", "customer__name"]
-    ordering_fields = ["created_at", "updated_at", "priority", "number"]
+    ordering_fields = ["created_at", "updated_at", "priority", "number", "current_due"]
     ordering = ["-created_at"]
     pagination_class = CasePagination
 
@@ -353,8 +417,133 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         }
         return Response(SuggestionsSerializer(data).data)
 
+    @extend_schema(
+        summary="Ask another department for help (technical collaboration request)",
+        description="The answer is due within the plan's limit (2 h by default) and escalates "
+        "like the case's own deadlines. Answered at /api/v1/technical-requests/{id}/answer/.",
+        request=TechnicalRequestInputSerializer,
+        responses={201: TechnicalRequestSerializer, **ERRORS, **NOT_FOUND},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="technical-requests",
+        url_name="technical-requests",
+    )
+    def technical_requests(self, request, number=None):
+        case = self.get_object()
+        serializer = TechnicalRequestInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with service_errors(case):
+            tr = services.technical_request_create(
+                case=case, user=request.user, **serializer.validated_data
+            )
+        tr = technical_request_queryset().get(pk=tr.pk)
+        return Response(
+            TechnicalRequestSerializer(tr, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class TechnicalRequestPermission(permissions.BasePermission):
+    required = {
+        "list": "complaints.view_technicalrequest",
+        "retrieve": "complaints.view_technicalrequest",
+        "answer": "complaints.change_technicalrequest",
+    }
+
+    def has_permission(self, request, view):
+        perm = self.required.get(view.action)
+        return perm is not None and request.user.has_perm(perm)
+
+
+class TechnicalRequestFilter(filters.FilterSet):
+    answered = filters.BooleanFilter(
+        field_name="answered_at",
+        lookup_expr="isnull",
+        exclude=True,
+        help_text=gettext_lazy("true: answered; false: still waiting for an answer."),
+    )
+    department = filters.CharFilter(
+        method="filter_department",
+        help_text=gettext_lazy("Asked department: its code, or its numeric id."),
+    )
+
+    class Meta:
+        model = TechnicalRequest
+        fields = ["answered", "department"]
+
+    def filter_department(self, queryset, name, value: str):
+        q = Q(department__code=value)
+        if value.isdigit():
+            q |= Q(department_id=int(value))
+        return queryset.filter(q)
+
+
+class TechnicalRequestViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Technical collaboration requests asked of the user's departments or on cases the user
+    sees (everything for supervisors and managers)."""
+
+    permission_classes = [permissions.IsAuthenticated, TechnicalRequestPermission]
+    serializer_class = TechnicalRequestSerializer
+    filterset_class = TechnicalRequestFilter
+    ordering_fields = ["requested_at", "due_at"]
+    ordering = ["-requested_at"]
+    pagination_class = CasePagination
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        prefetch_related_objects([request.user], "groups")
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return TechnicalRequest.objects.none()
+        user = self.request.user
+        qs = technical_request_queryset()
+        if user.sees_all_departments:
+            return qs
+        return qs.filter(
+            Q(department__in=user.departments.all())
+            | Q(case__in=Case.objects.visible_to(user).values("pk"))
+        )
+
+    @extend_schema(
+        summary="List technical collaboration requests",
+        responses={200: TechnicalRequestSerializer(many=True), **ERRORS},
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="One technical collaboration request",
+        responses={200: TechnicalRequestSerializer, **ERRORS, **NOT_FOUND},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Answer a technical collaboration request",
+        description="For members of the asked department; a request is answered once.",
+        request=TechnicalAnswerInputSerializer,
+        responses={200: TechnicalRequestSerializer, **ERRORS, **NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="answer", url_name="answer")
+    def answer(self, request, pk=None):
+        tr = self.get_object()
+        serializer = TechnicalAnswerInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with service_errors():
+            services.technical_request_answer(
+                request=tr, answer=serializer.validated_data["answer"], user=request.user
+            )
+        tr = technical_request_queryset().get(pk=tr.pk)
+        return Response(TechnicalRequestSerializer(tr, context=self.get_serializer_context()).data)
+
 
 router = SimpleRouter()
 router.register("cases", CaseViewSet, basename="case")
+router.register("technical-requests", TechnicalRequestViewSet, basename="technical-request")
 
 urlpatterns = router.urls

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
@@ -328,16 +328,29 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(state__in=OPEN_STATES)
 
     def overdue(self, now):
-        """Active cases past a promised contact time (沟通节点) or their expected resolution.
-        Interim definition: the deadline engine replaces it with its precomputed deadlines."""
-        return self.active().filter(Q(next_contact_at__lt=now) | Q(expected_resolution_at__lt=now))
+        """Open cases whose earliest unmet deadline (`current_due`: first response,
+        investigation, solution, promised contact or satisfaction follow-up) has passed."""
+        return self.open().filter(current_due__lt=now)
+
+    def due_within(self, now, hours):
+        """Open cases whose earliest unmet deadline falls in the next `hours` (not yet past)."""
+        return self.open().filter(
+            current_due__gte=now, current_due__lte=now + datetime.timedelta(hours=hours)
+        )
 
     def visible_to(self, user):
         """Agents and handlers see their departments' cases (and their own); whoever may
         assign also sees the unrouted ones; supervisors, managers and administrators see all."""
         if user.sees_all_departments:
             return self
-        q = Q(department__in=user.departments.all()) | Q(assignee=user) | Q(created_by=user)
+        departments = user.departments.all()
+        q = Q(department__in=departments) | Q(assignee=user) | Q(created_by=user)
+        # A department asked to help (技术协作) sees the case it helps with.
+        q |= Exists(
+            Case.collaborating_departments.through.objects.filter(
+                case_id=OuterRef("pk"), department__in=departments
+            )
+        )
         if user.has_perm("complaints.assign_case"):
             # The triage queue: cases no rule routed wait for a dispatcher.
             q |= Q(department__isnull=True)
@@ -464,6 +477,59 @@ class Case(ConcurrentTransitionMixin, models.Model):
     # jieba tokens of the subject (weighted), description, customer's words, cause and result:
     # full-text search for similar cases (knowledge.search.ranked_search, migration 0004).
     search_text = models.TextField(editable=False, default="")
+    # --- deadlines (时限), computed by services.case_refresh_deadlines from complaints/sla.py ---
+    cycle_started_at = models.DateTimeField(
+        _("handling started"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the case was received, or last reopened."),
+    )
+    first_response_due = models.DateTimeField(
+        _("first response due"), null=True, blank=True, editable=False
+    )
+    first_response_at = models.DateTimeField(
+        _("first response at"), null=True, blank=True, editable=False
+    )
+    investigation_due = models.DateTimeField(
+        _("investigation due"), null=True, blank=True, editable=False
+    )
+    investigation_done_at = models.DateTimeField(
+        _("investigation done at"), null=True, blank=True, editable=False
+    )
+    solution_due = models.DateTimeField(
+        _("solution to customer due"), null=True, blank=True, editable=False
+    )
+    solution_sent_at = models.DateTimeField(
+        _("solution told to customer at"), null=True, blank=True, editable=False
+    )
+    next_contact_met_at = models.DateTimeField(
+        _("promised contact made at"), null=True, blank=True, editable=False
+    )
+    satisfaction_due = models.DateTimeField(
+        _("satisfaction follow-up due"), null=True, blank=True, editable=False
+    )
+    satisfaction_done_at = models.DateTimeField(
+        _("satisfaction follow-up done at"), null=True, blank=True, editable=False
+    )
+    deadlines_provisional = models.BooleanField(
+        _("deadlines provisional"),
+        default=False,
+        editable=False,
+        help_text=_("A deadline falls in a year whose holiday schedule is not loaded yet."),
+    )
+    current_due = models.DateTimeField(
+        _("current deadline"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The earliest deadline not yet met."),
+    )
+    current_stage = models.CharField(_("current stage"), max_length=30, blank=True, editable=False)
+    escalation_level = models.PositiveSmallIntegerField(
+        _("escalation level"), default=0, editable=False
+    )
+    next_escalation_at = models.DateTimeField(null=True, blank=True, editable=False)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0, editable=False)
     merged_into = models.ForeignKey(
         "self",
@@ -510,6 +576,17 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["priority", "state"], name="case_priority_idx"),
             models.Index(fields=["type", "-created_at"], name="case_type_idx"),
             models.Index(fields=["category", "-created_at"], name="case_category_idx"),
+            # The escalation sweep's one column; only cases with a deadline ahead are in it.
+            models.Index(
+                fields=["next_escalation_at"],
+                name="case_next_escalation_idx",
+                condition=Q(next_escalation_at__isnull=False),
+            ),
+            models.Index(
+                fields=["current_due"],
+                name="case_current_due_idx",
+                condition=Q(current_due__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -546,9 +623,35 @@ class Case(ConcurrentTransitionMixin, models.Model):
             return True
         if self.assignee_id == user.pk or self.created_by_id == user.pk:
             return True
-        if self.department_id is None:
-            return user.has_perm("complaints.assign_case")
-        return user.memberships.filter(department_id=self.department_id).exists()
+        if self.department_id is None and user.has_perm("complaints.assign_case"):
+            return True
+        mine = user.memberships.values("department_id")
+        return (
+            self.department_id is not None
+            and user.memberships.filter(department_id=self.department_id).exists()
+        ) or self.collaborating_departments.filter(pk__in=mine).exists()
+
+    def pending_deadlines(self):
+        """{stage: due} of the deadlines still to meet in the case's current state."""
+        if self.state in FINAL_STATES:
+            return {}
+        pending = {}
+        if self.first_response_at is None and self.first_response_due:
+            pending["first_response"] = self.first_response_due
+        if self.state in ACTIVE_STATES:
+            if self.investigation_done_at is None and self.investigation_due:
+                pending["investigation"] = self.investigation_due
+            if self.solution_sent_at is None and self.solution_due:
+                pending["solution_to_customer"] = self.solution_due
+            if self.next_contact_at and self.next_contact_met_at is None:
+                pending["next_contact"] = self.next_contact_at
+        if (
+            self.state == State.RESOLVED
+            and self.satisfaction_done_at is None
+            and self.satisfaction_due
+        ):
+            pending["satisfaction_followup"] = self.satisfaction_due
+        return pending
 
     @property
     def is_active(self):
@@ -1004,3 +1107,96 @@ class ReturnRequest(FSMModelMixin, models.Model):
 RETURN_STEP_NAMES = [
     "approve", "reject", "notify_customer", "ship_back", "inspect", "refund", "exchange",
 ]  # fmt: skip
+
+
+# --- deadlines and escalation --------------------------------------------------------------
+
+
+class SlaStage(models.TextChoices):
+    FIRST_RESPONSE = "first_response", _("First response")
+    INVESTIGATION = "investigation", _("Investigation")
+    SOLUTION = "solution_to_customer", _("Solution to customer")
+    NEXT_CONTACT = "next_contact", _("Promised contact")
+    SATISFACTION = "satisfaction_followup", _("Satisfaction follow-up")
+    TECH_COLLABORATION = "tech_collaboration", _("Technical collaboration")
+
+
+class SlaBreach(models.Model):
+    """A deadline that passed unmet, and each escalation it caused (level 1: the department's
+    supervisors; level 2: the managers). One row per (case, stage, deadline, level): the
+    unique constraint is what makes a doubled sweep escalate once."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="breaches", verbose_name=_("case")
+    )
+    technical_request = models.ForeignKey(
+        "TechnicalRequest", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="breaches", verbose_name=_("technical request"),
+    )  # fmt: skip
+    stage = models.CharField(_("stage"), max_length=30, choices=SlaStage.choices)
+    due_at = models.DateTimeField(_("was due"))
+    level = models.PositiveSmallIntegerField(_("escalation level"))
+    escalated_at = models.DateTimeField(_("escalated at"), default=timezone.now, db_index=True)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("department"),
+    )  # fmt: skip
+    notified = models.JSONField(_("notified"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("deadline breach")
+        verbose_name_plural = _("deadline breaches")
+        ordering = ["-escalated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "stage", "due_at", "level"], name="breach_once_per_level"
+            )
+        ]
+        indexes = [models.Index(fields=["stage", "escalated_at"], name="breach_stage_idx")]
+
+    def __str__(self):
+        return f"{self.case_id} {self.get_stage_display()} L{self.level}"
+
+
+class TechnicalRequest(models.Model):
+    """A case asks another department (e.g. 技术部) for help, with its own deadline (2 h in
+    the default plan) that escalates like the case's own."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="technical_requests", verbose_name=_("case")
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="technical_requests",
+        verbose_name=_("asked department"),
+    )  # fmt: skip
+    question = models.TextField(_("question"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
+        verbose_name=_("requested by"),
+    )  # fmt: skip
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    due_at = models.DateTimeField(_("answer due"))
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("answered by"),
+    )  # fmt: skip
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    next_escalation_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("technical collaboration request")
+        verbose_name_plural = _("technical collaboration requests")
+        ordering = ["-requested_at"]
+        indexes = [
+            models.Index(
+                fields=["next_escalation_at"],
+                name="techreq_next_escalation_idx",
+                condition=Q(next_escalation_at__isnull=False),
+            ),
+            models.Index(fields=["department", "answered_at"], name="techreq_dept_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.case_id} → {self.department}"

@@ -7,14 +7,16 @@ to complaints.services.
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from servicedesk.staff.models import Department, User
 
-from . import services
+from . import services, sla
 from .models import (
+    OPEN_STATES,
     Case,
     CaseContact,
     CaseEvent,
@@ -22,6 +24,9 @@ from .models import (
     Customer,
     EventKind,
     ReturnRequest,
+    SlaBreach,
+    SlaStage,
+    TechnicalRequest,
 )
 
 
@@ -44,6 +49,44 @@ def can_see_personal_data(context):
             user is not None and user.has_perm("complaints.view_personal_data")
         )
     return context["show_personal_data"]
+
+
+def response_now(context):
+    """One `now` per response, so every case in a list is judged against the same moment."""
+    return context.setdefault("now", timezone.now())
+
+
+# --- deadlines (read off the columns services.case_refresh_deadlines maintains) -------------
+
+
+def deadline_summary(case, now):
+    """{stage: {"due", "done_at", "met", "overdue", "pending"}} for the case's five deadline
+    stages, in the order they fall due. `met` is True when done by the deadline, False when
+    done late or overdue now, None while still to come (or never due: no promised contact,
+    not resolved yet, or the case ended before the stage was reached)."""
+    pending = case.pending_deadlines()
+    summary = {}
+    for stage, (due_field, done_field) in sla.CASE_STAGES.items():
+        due, done = getattr(case, due_field), getattr(case, done_field)
+        overdue = stage in pending and pending[stage] < now
+        met = None
+        if done is not None and due is not None:
+            met = done <= due
+        elif overdue:
+            met = False
+        summary[stage] = {
+            "due": due,
+            "done_at": done,
+            "met": met,
+            "overdue": overdue,
+            "pending": stage in pending,
+        }
+    return summary
+
+
+def case_is_overdue(case, now):
+    """The one-row reading of CaseQuerySet.overdue: open, and its current deadline passed."""
+    return case.state in OPEN_STATES and case.current_due is not None and case.current_due < now
 
 
 # --- references --------------------------------------------------------------------------
@@ -83,6 +126,29 @@ class CustomerSerializer(serializers.ModelSerializer):
         return data
 
 
+class DeadlineSerializer(serializers.Serializer):
+    due = serializers.DateTimeField(allow_null=True, help_text=_("When the stage is due."))
+    done_at = serializers.DateTimeField(allow_null=True, help_text=_("When it was done."))
+    met = serializers.BooleanField(
+        allow_null=True,
+        help_text=_(
+            "true: done by the deadline; false: done late, or overdue now; null: still to "
+            "come, or never due."
+        ),
+    )
+    overdue = serializers.BooleanField(help_text=_("Still to do and past its deadline."))
+
+
+class DeadlinesSerializer(serializers.Serializer):
+    """The case's deadlines (时限) by stage."""
+
+    first_response = DeadlineSerializer(help_text=SlaStage.FIRST_RESPONSE.label)
+    investigation = DeadlineSerializer(help_text=SlaStage.INVESTIGATION.label)
+    solution_to_customer = DeadlineSerializer(help_text=SlaStage.SOLUTION.label)
+    next_contact = DeadlineSerializer(help_text=SlaStage.NEXT_CONTACT.label)
+    satisfaction_followup = DeadlineSerializer(help_text=SlaStage.SATISFACTION.label)
+
+
 class CaseSerializer(serializers.ModelSerializer):
     """A case as it appears in lists and as the answer to intake."""
 
@@ -96,6 +162,24 @@ class CaseSerializer(serializers.ModelSerializer):
             "(omnichannel de-duplication) instead of opening a new one."
         )
     )
+    current_stage = serializers.CharField(
+        read_only=True,
+        help_text=_(
+            "The stage whose deadline is the earliest not yet met (a key of `deadlines`); "
+            "empty when none."
+        ),
+    )
+    current_due = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text=_("The earliest deadline not yet met.")
+    )
+    overdue = serializers.SerializerMethodField(
+        help_text=_("Open and its current deadline has passed (the overdue=true filter).")
+    )
+    escalation_level = serializers.IntegerField(
+        read_only=True,
+        help_text=_("0: none; 1: the supervisors were alerted; 2: the managers were."),
+    )
+    deadlines = serializers.SerializerMethodField()
 
     class Meta:
         model = Case
@@ -104,11 +188,20 @@ class CaseSerializer(serializers.ModelSerializer):
             "urgency", "urgency_reason", "priority", "department", "assignee", "customer",
             "subject", "product", "order_no", "expected_resolution_at", "next_contact_at",
             "resolved_at", "closed_at", "created_at", "updated_at", "absorbed",
+            "current_stage", "current_due", "overdue", "escalation_level",
+            "deadlines_provisional", "deadlines",
         ]  # fmt: skip
         read_only_fields = fields
 
     def get_absorbed(self, obj) -> bool:
         return bool(self.context.get("absorbed", False))
+
+    def get_overdue(self, obj) -> bool:
+        return case_is_overdue(obj, response_now(self.context))
+
+    @extend_schema_field(DeadlinesSerializer)
+    def get_deadlines(self, obj):
+        return DeadlinesSerializer(deadline_summary(obj, response_now(self.context))).data
 
 
 class CaseEventSerializer(serializers.ModelSerializer):
@@ -144,6 +237,45 @@ class ReturnRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class SlaBreachSerializer(serializers.ModelSerializer):
+    """One escalation: a deadline that passed unmet, the level it reached and who was told."""
+
+    stage_display = serializers.CharField(source="get_stage_display", read_only=True)
+    department = DepartmentRefSerializer(read_only=True, allow_null=True)
+    notified = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text=_("Usernames alerted.")
+    )
+
+    class Meta:
+        model = SlaBreach
+        fields = [
+            "stage", "stage_display", "level", "due_at", "escalated_at", "department",
+            "notified", "technical_request",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class TechnicalRequestSerializer(serializers.ModelSerializer):
+    """A request for help from another department, with its own deadline (2 h by default)."""
+
+    case = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    department = DepartmentRefSerializer(read_only=True)
+    requested_by = UserRefSerializer(read_only=True, allow_null=True)
+    answered_by = UserRefSerializer(read_only=True, allow_null=True)
+    overdue = serializers.SerializerMethodField(help_text=_("Not answered and past its deadline."))
+
+    class Meta:
+        model = TechnicalRequest
+        fields = [
+            "id", "case", "department", "question", "requested_by", "requested_at", "due_at",
+            "overdue", "answer", "answered_by", "answered_at", "escalation_level",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_overdue(self, obj) -> bool:
+        return obj.answered_at is None and obj.due_at < response_now(self.context)
+
+
 class TransitionOptionSerializer(serializers.Serializer):
     name = serializers.CharField()
     label = serializers.CharField()
@@ -164,6 +296,12 @@ class CaseDetailSerializer(CaseSerializer):
     transitions = serializers.SerializerMethodField(
         help_text=_("Steps the requesting user may take on the case in its current state.")
     )
+    breaches = SlaBreachSerializer(
+        many=True, read_only=True, help_text=_("Escalation history, newest first.")
+    )
+    technical_requests = TechnicalRequestSerializer(
+        many=True, read_only=True, help_text=_("Help asked of other departments, newest first.")
+    )
 
     class Meta(CaseSerializer.Meta):
         fields = [
@@ -171,7 +309,8 @@ class CaseDetailSerializer(CaseSerializer):
             "description", "customer_words", "expected_outcome", "prior_history", "cause",
             "solution", "result", "feedback_score", "feedback_text", "remarks", "reopen_count",
             "customer_is_new", "merged_into", "collaborating_departments", "created_by",
-            "return_request", "contacts", "events", "transitions",
+            "return_request", "contacts", "events", "transitions", "breaches",
+            "technical_requests",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -364,6 +503,27 @@ class TransitionInputSerializer(serializers.Serializer):
         """The step's own input, as keyword arguments for services.case_transition."""
         data = self.validated_data
         return {f: data[f] for f in self.INPUT_FIELDS if data.get(f) not in (None, "")}
+
+
+class TechnicalRequestInputSerializer(serializers.Serializer):
+    """Ask another department (e.g. 技术部) for help on the case."""
+
+    department = serializers.CharField(
+        help_text=_("The asked department's code, or its numeric id.")
+    )
+    question = serializers.CharField(help_text=_("What the case needs from that department."))
+
+    def validate_department(self, value):
+        return _lookup(
+            Department.objects.filter(is_active=True),
+            key="code",
+            value=value,
+            message=_("Unknown department."),
+        )
+
+
+class TechnicalAnswerInputSerializer(serializers.Serializer):
+    answer = serializers.CharField()
 
 
 class EventInputSerializer(serializers.Serializer):

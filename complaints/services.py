@@ -11,20 +11,22 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import TransitionNotAllowed
 
 from knowledge.models import ArticleCategory
 from knowledge.services import article_create, plan_governing_revision
+from servicedesk.calendar.services import calendar_missing_year_warn, load_calendar
 from servicedesk.staff import roles
-from servicedesk.staff.models import Department, User
-from servicedesk.staff.services import notify
+from servicedesk.staff.models import Department, Membership, User
+from servicedesk.staff.services import notify, notify_bulk
 
-from . import intake
+from . import intake, sla
 from .models import (
     ACTIVE_STATES,
     RETURN_STEP_NAMES,
@@ -38,7 +40,10 @@ from .models import (
     Customer,
     EventKind,
     ReturnRequest,
+    SlaBreach,
+    SlaStage,
     State,
+    TechnicalRequest,
     normalize_email,
     normalize_member_no,
     normalize_phone,
@@ -281,6 +286,8 @@ def case_intake(
             Attachment(case=case, file=f).clean_fields(exclude=["case"])
 
         case.number = _next_number(now)
+        case.cycle_started_at = now
+        case_refresh_deadlines(case, now=now, breaches={})
         case.save()
         CaseContact.objects.create(
             case=case, channel=channel, received_at=now, subject=subject, raw_text=text,
@@ -438,6 +445,8 @@ def _do_transition(case, name, *, user, inputs, note="", customer_notified=False
     if now is not None and name in _STEP_TIMESTAMPS:
         # Backdated work (demo data, imported history): the step's own time follows `now`.
         setattr(case, _STEP_TIMESTAMPS[name], now)
+    _complete_stages(case, name, customer_notified=customer_notified, now=now or timezone.now())
+    case_refresh_deadlines(case, now=now)
     case.version += 1
     case.save()
     reason = (inputs.get("reason") or "").strip()
@@ -562,12 +571,16 @@ def case_add_event(*, case, user, message, kind=EventKind.PROGRESS, customer_not
         if user is not None and not locked.is_visible_to(user):
             raise PermissionDenied(_("You do not have permission for this step on this case."))
         data = {}
+        if customer_notified:
+            _complete_stages(locked, None, customer_notified=True, now=now)
         if next_contact_at is not None:
             locked.next_contact_at = next_contact_at
+            locked.next_contact_met_at = None  # a new promise
             data["next_contact_at"] = next_contact_at.isoformat()
         if expected_resolution_at is not None:
             locked.expected_resolution_at = expected_resolution_at
             data["expected_resolution_at"] = expected_resolution_at.isoformat()
+        case_refresh_deadlines(locked, now=now)
         locked.version += 1
         locked.save()
         event = CaseEvent.objects.create(
@@ -605,6 +618,10 @@ def case_update(*, case, user, expected_version=None, **changes):
         if not diff:
             return locked
         locked.full_clean(exclude=["customer", "department", "assignee", "merged_into", "state"])
+        if {"urgency", "next_contact_at"} & set(diff):
+            if "next_contact_at" in diff:
+                locked.next_contact_met_at = None
+            case_refresh_deadlines(locked)
         locked.version += 1
         locked.save()
         labels = ", ".join(str(Case._meta.get_field(f).verbose_name) for f in diff)
@@ -646,6 +663,8 @@ def case_waive_satisfaction(*, case, user, reason):
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         locked.satisfaction_waived_by = user
+        locked.satisfaction_done_at = locked.satisfaction_done_at or timezone.now()
+        case_refresh_deadlines(locked)
         locked.version += 1
         locked.save()
         CaseEvent.objects.create(
@@ -663,6 +682,8 @@ def case_record_feedback(*, case, score, text="", user=None, now=None):
         locked = Case.objects.select_for_update().get(pk=case.pk)
         locked.feedback_score = int(score)
         locked.feedback_text = (text or "").strip()
+        locked.satisfaction_done_at = locked.satisfaction_done_at or now or timezone.now()
+        case_refresh_deadlines(locked, now=now)
         locked.version += 1
         locked.save()
         CaseEvent.objects.create(
@@ -676,10 +697,10 @@ def case_record_feedback(*, case, score, text="", user=None, now=None):
 # --- return / exchange steps -------------------------------------------------------------
 
 RETURN_STEP_MESSAGES = {
-    "review_comment": _("Write the review comment for the customer."),
-    "tracking_no": _("Enter the return tracking number."),
-    "inspection_result": _("Describe what the inspection found."),
-    "refund_amount": _("Enter a refund amount of zero or more."),
+    "review_comment": gettext_lazy("Write the review comment for the customer."),
+    "tracking_no": gettext_lazy("Enter the return tracking number."),
+    "inspection_result": gettext_lazy("Describe what the inspection found."),
+    "refund_amount": gettext_lazy("Enter a refund amount of zero or more."),
 }
 
 
@@ -794,3 +815,406 @@ def case_create_article(*, case, user):
             data={"article": article.pk},
         )  # fmt: skip
     return article
+
+
+# --- deadlines and escalation --------------------------------------------------------------
+
+
+def _complete_stages(case, name, *, customer_notified, now):
+    """Record which deadline stages the step `name` (None: a progress update) completes.
+
+    Anything the customer is told is a first response and keeps a promised contact; a
+    proposed solution ends the investigation (and, told to the customer, the solution
+    stage); resolving answers all three. Reopening starts a new handling cycle.
+    """
+    if name == "reopen":
+        case.cycle_started_at = now
+        case.investigation_done_at = case.solution_sent_at = None
+        case.satisfaction_done_at = None
+        case.escalation_level = 0
+        return
+    answered = customer_notified or name in ("propose_solution", "resolve")
+    if answered and case.first_response_at is None:
+        case.first_response_at = now
+    if name in ("propose_solution", "resolve") and case.investigation_done_at is None:
+        case.investigation_done_at = now
+    if (name == "resolve" or (name == "propose_solution" and customer_notified)) and (
+        case.solution_sent_at is None
+    ):
+        case.solution_sent_at = now
+    if customer_notified and case.next_contact_at and case.next_contact_met_at is None:
+        case.next_contact_met_at = now
+
+
+def _breach_levels(case_ids):
+    """{case_id: {(stage, due_at): {levels}}} of escalations already raised (one query)."""
+    found = {}
+    rows = SlaBreach.objects.filter(case_id__in=case_ids, technical_request__isnull=True)
+    for case_id, stage, due_at, level in rows.values_list("case_id", "stage", "due_at", "level"):
+        found.setdefault(case_id, {}).setdefault((stage, due_at), set()).add(level)
+    return found
+
+
+def case_refresh_deadlines(case, *, now=None, breaches=None):
+    """Recompute the case's deadlines from its plan revision, urgency and completed stages,
+    and when the sweep should next look at it. Changes the instance; the caller saves."""
+    now = now or timezone.now()
+    cal = load_calendar()
+    plan = sla.PlanLimits.from_revision(case.plan_revision)
+    deadlines = sla.compute_deadlines(
+        sla.CaseClock(
+            received_at=case.created_at,
+            urgency=case.urgency,
+            cycle_started_at=case.cycle_started_at or case.created_at,
+            first_response_at=case.first_response_at,
+            investigation_done_at=case.investigation_done_at,
+            resolved_at=case.resolved_at,
+        ),
+        plan,
+        cal,
+    )
+    for stage, deadline in deadlines.items():
+        due_field, _done = sla.CASE_STAGES[stage]
+        setattr(case, due_field, deadline.at if deadline else None)
+    case.deadlines_provisional = any(d.provisional for d in deadlines.values() if d)
+    if case.deadlines_provisional:
+        calendar_missing_year_warn(
+            years=sorted(set().union(*(d.missing_years for d in deadlines.values() if d)))
+        )
+    _schedule_escalation(case, now, breaches)
+
+
+def _schedule_escalation(case, now, breaches=None):
+    pending = case.pending_deadlines()
+    if case.pk is None:
+        breaches = {}
+    elif breaches is None:
+        breaches = _breach_levels([case.pk]).get(case.pk, {})
+    raise_now, next_at = sla.escalations_due(pending, breaches, now, _level2_after())
+    if raise_now:
+        next_at = min(e.due_at for e in raise_now)  # the sweep takes it up at once
+    case.next_escalation_at = next_at
+    if pending:
+        case.current_stage, case.current_due = min(pending.items(), key=lambda kv: kv[1])
+    else:
+        case.current_stage, case.current_due = "", None
+    return raise_now
+
+
+def _level2_after():
+    return datetime.timedelta(hours=settings.ESCALATION_LEVEL2_AFTER_HOURS)
+
+
+class _Recipients:
+    """Who hears of escalations, loaded once per sweep: level 1 goes to the supervisors of
+    the case's department (its leads when it has no supervisor; every supervisor when the
+    case has no department), level 2 to the managers."""
+
+    def __init__(self):
+        supervisors = list(
+            User.objects.filter(is_active=True, groups__name=roles.SUPERVISOR)
+            .prefetch_related("memberships")
+            .distinct()
+        )
+        self.all_supervisors = supervisors
+        self.by_department = {}
+        for user in supervisors:
+            for m in user.memberships.all():
+                self.by_department.setdefault(m.department_id, []).append(user)
+        self.leads = {}
+        for m in Membership.objects.filter(is_lead=True, user__is_active=True).select_related(
+            "user"
+        ):
+            self.leads.setdefault(m.department_id, []).append(m.user)
+        self.managers = list(
+            User.objects.filter(is_active=True, groups__name=roles.MANAGER).distinct()
+        )
+
+    def for_level(self, level, department_id):
+        if level >= 2:
+            return self.managers
+        return (
+            self.by_department.get(department_id)
+            or self.leads.get(department_id)
+            or self.all_supervisors
+        )
+
+
+STAGE_LABELS = dict(SlaStage.choices)
+
+
+def sla_sweep(*, now=None, batch_size=None):
+    """Escalate every case and technical request past a deadline, in bulk: a few queries per
+    batch whatever its size. Idempotent — rows are claimed with row locks (skipping rows
+    another sweep holds), and each (case, stage, deadline, level) escalates once by a unique
+    constraint — so running it twice, or on two workers at once, escalates and notifies once.
+    Returns the number of escalations raised."""
+    now = now or timezone.now()
+    batch_size = batch_size or settings.ESCALATION_BATCH_SIZE
+    recipients = None  # loaded once, and only when something is due
+    raised = 0
+    for model in (Case, TechnicalRequest):
+        while True:
+            with transaction.atomic():
+                queryset = model.objects.filter(next_escalation_at__lte=now).order_by(
+                    "next_escalation_at"
+                )
+                if connection.features.has_select_for_update_skip_locked:
+                    queryset = queryset.select_for_update(skip_locked=True, of=("self",))
+                rows = list(queryset.select_related(*_SWEEP_RELATED[model])[:batch_size])
+                if not rows:
+                    break
+                recipients = recipients or _Recipients()
+                if model is Case:
+                    raised += _escalate_cases(rows, now, recipients)
+                else:
+                    raised += _escalate_tech_requests(rows, now, recipients)
+            if len(rows) < batch_size:
+                break
+    if raised:
+        transaction.on_commit(_send_pending_emails)
+    return raised
+
+
+_SWEEP_RELATED = {Case: ["department"], TechnicalRequest: ["case", "department"]}
+
+
+def _send_pending_emails():
+    from servicedesk.staff.tasks import send_pending_notification_emails
+
+    send_pending_notification_emails.delay()
+
+
+def _escalation_notice(case, stage, level, due_at, department_name):
+    subject = _("Case %(number)s: %(stage)s overdue (escalation level %(level)s)") % {
+        "number": case.number,
+        "stage": STAGE_LABELS[stage],
+        "level": level,
+    }
+    body = _(
+        "%(subject)s\nDeadline: %(due)s\nDepartment: %(department)s\nSubject: %(case_subject)s"
+    ) % {
+        "subject": subject,
+        "due": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M"),
+        "department": department_name or "-",
+        "case_subject": case.subject,
+    }
+    return subject, body
+
+
+def _escalate_cases(cases, now, recipients):
+    breaches_by_case = _breach_levels([c.pk for c in cases])
+    new_breaches, events, notices = [], [], []
+    for case in cases:
+        breaches = breaches_by_case.get(case.pk, {})
+        raise_now = _schedule_escalation(case, now, breaches)
+        # After raising these, schedule from the breaches as they will be.
+        for e in raise_now:
+            breaches.setdefault((e.stage, e.due_at), set()).add(e.level)
+        _schedule_escalation(case, now, breaches)
+        for e in raise_now:
+            people = recipients.for_level(e.level, case.department_id)
+            new_breaches.append(
+                SlaBreach(
+                    case=case, stage=e.stage, due_at=e.due_at, level=e.level, escalated_at=now,
+                    department_id=case.department_id, notified=[u.username for u in people],
+                )
+            )  # fmt: skip
+            subject, body = _escalation_notice(
+                case, e.stage, e.level, e.due_at, case.department.name if case.department else ""
+            )
+            events.append(
+                CaseEvent(
+                    case=case, kind=EventKind.ESCALATION, message=subject, created_at=now,
+                    data={"stage": e.stage, "level": e.level, "due_at": e.due_at.isoformat(),
+                          "notified": [u.username for u in people]},
+                )
+            )  # fmt: skip
+            key = f"case:{case.number}:{e.stage}:{e.due_at.isoformat()}:L{e.level}"
+            notices += [
+                (u, key, subject, body, f"/admin/complaints/case/{case.pk}/change/") for u in people
+            ]
+            case.escalation_level = max(case.escalation_level, e.level)
+    SlaBreach.objects.bulk_create(new_breaches, ignore_conflicts=True)
+    CaseEvent.objects.bulk_create(events)
+    notify_bulk(notices)
+    Case.objects.bulk_update(
+        cases, ["escalation_level", "next_escalation_at", "current_stage", "current_due"]
+    )
+    return len(new_breaches)
+
+
+def _escalate_tech_requests(requests, now, recipients):
+    existing = {}
+    rows = SlaBreach.objects.filter(technical_request__in=requests).values_list(
+        "technical_request_id", "level"
+    )
+    for request_id, level in rows:
+        existing.setdefault(request_id, set()).add(level)
+    new_breaches, events, notices = [], [], []
+    stage = SlaStage.TECH_COLLABORATION
+    for tr in requests:
+        pending = {} if tr.answered_at else {stage: tr.due_at}
+        done = {(stage, tr.due_at): existing.get(tr.pk, set())}
+        raise_now, next_at = sla.escalations_due(pending, done, now, _level2_after())
+        tr.next_escalation_at = next_at
+        for e in raise_now:
+            people = recipients.for_level(e.level, tr.department_id)
+            new_breaches.append(
+                SlaBreach(
+                    case=tr.case, technical_request=tr, stage=stage, due_at=tr.due_at,
+                    level=e.level, escalated_at=now, department_id=tr.department_id,
+                    notified=[u.username for u in people],
+                )
+            )  # fmt: skip
+            subject, body = _escalation_notice(
+                tr.case, stage, e.level, tr.due_at, tr.department.name
+            )
+            events.append(
+                CaseEvent(
+                    case=tr.case, kind=EventKind.ESCALATION, message=subject, created_at=now,
+                    data={"stage": stage, "level": e.level, "technical_request": tr.pk,
+                          "notified": [u.username for u in people]},
+                )
+            )  # fmt: skip
+            key = f"techreq:{tr.pk}:L{e.level}"
+            link = f"/admin/complaints/case/{tr.case_id}/change/"
+            notices += [(u, key, subject, body, link) for u in people]
+            tr.escalation_level = max(tr.escalation_level, e.level)
+    SlaBreach.objects.bulk_create(new_breaches, ignore_conflicts=True)
+    CaseEvent.objects.bulk_create(events)
+    notify_bulk(notices)
+    TechnicalRequest.objects.bulk_update(requests, ["escalation_level", "next_escalation_at"])
+    return len(new_breaches)
+
+
+def technical_request_create(*, case, department, question, user, now=None):
+    """Ask another department (e.g. 技术部) for help; its answer is due by the plan's
+    technical-collaboration limit (2 h by default) and escalates like the case's deadlines."""
+    if not (question or "").strip():
+        raise ValidationError({"question": _("Write what you need from the other department.")})
+    if department is None:
+        raise ValidationError({"department": _("Choose the department to ask.")})
+    if case.state not in ACTIVE_STATES:
+        raise ValidationError(
+            {"__all__": _("The case is “%(state)s”: only an open case can ask for help.")
+             % {"state": case.get_state_display()}}
+        )  # fmt: skip
+    if not case.is_visible_to(user) or not user.has_perm("complaints.add_technicalrequest"):
+        raise PermissionDenied(_("You do not have permission for this step on this case."))
+    now = now or timezone.now()
+    plan = sla.PlanLimits.from_revision(case.plan_revision)
+    due = sla.tech_request_deadline(now, plan, load_calendar())
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        tr = TechnicalRequest.objects.create(
+            case=locked, department=department, question=question.strip(), requested_by=user,
+            requested_at=now, due_at=due.at, next_escalation_at=due.at,
+        )  # fmt: skip
+        locked.collaborating_departments.add(department)
+        CaseEvent.objects.create(
+            case=locked, kind=EventKind.NOTE, author=user, created_at=now,
+            message=_("Technical collaboration requested from %(dept)s, answer due %(due)s: %(q)s")
+            % {"dept": department, "due": timezone.localtime(due.at).strftime("%Y-%m-%d %H:%M"),
+               "q": tr.question},
+            data={"technical_request": tr.pk},
+        )  # fmt: skip
+        members = User.objects.in_department(department).filter(
+            groups__name__in=[roles.HANDLER, roles.SUPERVISOR]
+        )
+        transaction.on_commit(
+            lambda: notify(
+                recipients=list(members),
+                event_key=f"techreq:{tr.pk}:new",
+                subject=_("Case %(number)s asks %(dept)s for help")
+                % {"number": locked.number, "dept": department},
+                body=tr.question,
+                link=f"/admin/complaints/case/{locked.pk}/change/",
+            )
+        )
+    return tr
+
+
+def technical_request_answer(*, request, answer, user):
+    if not (answer or "").strip():
+        raise ValidationError({"answer": _("Write the answer.")})
+    if not (
+        user.sees_all_departments
+        or user.memberships.filter(department=request.department_id).exists()
+    ):
+        raise PermissionDenied(_("Only the asked department can answer."))
+    with transaction.atomic():
+        tr = TechnicalRequest.objects.select_for_update().get(pk=request.pk)
+        if tr.answered_at:
+            raise ValidationError({"answer": _("This request has already been answered.")})
+        tr.answer, tr.answered_by, tr.answered_at = answer.strip(), user, timezone.now()
+        tr.next_escalation_at = None
+        tr.save()
+        CaseEvent.objects.create(
+            case_id=tr.case_id, kind=EventKind.NOTE, author=user,
+            message=_("%(dept)s answered: %(answer)s") % {"dept": tr.department, "answer": tr.answer},
+            data={"technical_request": tr.pk},
+        )  # fmt: skip
+    return tr
+
+
+# The score below which a satisfaction answer sends the case back for second handling.
+UNSATISFIED_BELOW = 4
+
+
+def case_satisfaction_result(*, case, score, text="", source=""):
+    """The hook surveys and follow-up calls call with the customer's overall score (1–5).
+
+    Records the feedback; a score below 4 reopens the case for second handling (二次处理),
+    assigns it to the least-loaded manager and escalates to the managers.
+    """
+    case = case_record_feedback(case=case, score=score, text=text)
+    if int(score) >= UNSATISFIED_BELOW:
+        return case
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        reason = _("Customer not satisfied (%(score)s/5): second handling. %(text)s") % {
+            "score": score,
+            "text": text or "",
+        }
+        if locked.state in (State.RESOLVED, State.CLOSED):
+            locked = _do_transition(
+                locked, "reopen", user=None, inputs={"reason": reason}, check_permission=False
+            )
+        manager = (
+            User.objects.filter(is_active=True, groups__name=roles.MANAGER)
+            .annotate(
+                load=Count("assigned_cases", filter=Q(assigned_cases__state__in=ACTIVE_STATES))
+            )
+            .order_by("load", "pk")
+            .first()
+        )
+        if manager is not None and locked.state in (State.REOPENED, State.ASSIGNED, State.RECEIVED):
+            locked = _do_transition(
+                locked, "assign", user=None, check_permission=False,
+                inputs={"department": locked.department or _any_department(manager), "assignee": manager},
+                note=_("Second handling by a manager"),
+            )  # fmt: skip
+        locked.escalation_level = 2
+        locked.save(update_fields=["escalation_level", "updated_at"])
+        managers = list(User.objects.filter(is_active=True, groups__name=roles.MANAGER))
+        event = CaseEvent.objects.create(
+            case=locked, kind=EventKind.ESCALATION, message=reason,
+            data={"level": 2, "reason": "unsatisfied", "score": int(score), "source": source,
+                  "notified": [u.username for u in managers]},
+        )  # fmt: skip
+        transaction.on_commit(
+            lambda: notify(
+                recipients=managers,
+                event_key=f"case:{locked.number}:unsatisfied:{event.pk}",
+                subject=_("Case %(number)s: customer not satisfied (%(score)s/5)")
+                % {"number": locked.number, "score": score},
+                body=reason,
+                link=f"/admin/complaints/case/{locked.pk}/change/",
+            )
+        )
+    return locked
+
+
+def _any_department(user):
+    return user.departments.first()

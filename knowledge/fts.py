@@ -24,19 +24,54 @@ def _sqlite_has_fts5(connection):
 
 def _sqlite_forward(table, fts):
     return [
-        f"CREATE VIRTUAL TABLE {fts} USING fts5(search_text, tokenize = 'unicode61')",
-        f"""CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN
-            INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text);
-        END""",
-        f"""CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN
-            DELETE FROM {fts} WHERE rowid = old.id;
-        END""",
-        f"""CREATE TRIGGER {fts}_update AFTER UPDATE OF id, search_text ON {table} BEGIN
-            DELETE FROM {fts} WHERE rowid = old.id;
-            INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text);
-        END""",
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(search_text, tokenize = 'unicode61')",
+        *_sqlite_triggers(table, fts),
         f"INSERT INTO {fts}(rowid, search_text) SELECT id, search_text FROM {table}",
     ]
+
+
+def _sqlite_triggers(table, fts):
+    return [
+        f"""CREATE TRIGGER IF NOT EXISTS {fts}_insert AFTER INSERT ON {table} BEGIN
+            INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text);
+        END""",
+        f"""CREATE TRIGGER IF NOT EXISTS {fts}_delete AFTER DELETE ON {table} BEGIN
+            DELETE FROM {fts} WHERE rowid = old.id;
+        END""",
+        f"""CREATE TRIGGER IF NOT EXISTS {fts}_update AFTER UPDATE OF id, search_text ON {table} BEGIN
+            DELETE FROM {fts} WHERE rowid = old.id;
+            INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text);
+        END""",
+    ]
+
+
+# (table, fts_table) pairs whose SQLite triggers `ensure_sqlite_triggers` keeps in place.
+SQLITE_INDEXES = [
+    ("knowledge_article", "knowledge_article_fts"),
+    ("complaints_case", "complaints_case_fts"),
+]
+
+
+def ensure_sqlite_triggers(sender=None, using="default", **kwargs):
+    """After every migrate on SQLite: a migration that alters an indexed table makes SQLite
+    rebuild the table and drops its triggers. Put them back and refill the FTS table from
+    the column (it may have missed changes meanwhile). Does nothing elsewhere."""
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        names = {r[0] for r in cursor.execute("SELECT name FROM sqlite_master").fetchall()}
+        for table, fts in SQLITE_INDEXES:
+            if fts not in names or table not in names or f"{fts}_update" in names:
+                continue
+            for sql in _sqlite_triggers(table, fts):
+                cursor.execute(sql)
+            cursor.execute(f"DELETE FROM {fts}")
+            cursor.execute(
+                f"INSERT INTO {fts}(rowid, search_text) SELECT id, search_text FROM {table}"
+            )
 
 
 def _sqlite_backward(fts):

@@ -145,6 +145,11 @@ class Notification(models.Model):
                 name="notification_unread_idx",
                 condition=models.Q(read_at__isnull=True),
             ),
+            models.Index(
+                fields=["id"],
+                name="notification_email_queue_idx",
+                condition=models.Q(email_wanted=True, emailed_at__isnull=True),
+            ),
         ]
 
     def __str__(self):

@@ -119,3 +119,19 @@ def test_sqlite_without_fts5_falls_back_to_word_matching(articles, monkeypatch):
     results = list(search_articles("无法导出"))
     assert [a.title for a in results] == ["账号无法导出月度数据", "月度报表说明"]
     assert "knowledge_article_fts" not in str(search_articles("无法导出").query)
+
+
+def test_sqlite_triggers_come_back_after_a_migration_rebuilds_the_table(articles):
+    """SQLite rebuilds a table on most ALTERs and drops its triggers; post_migrate puts them
+    back (and refills the index), so search keeps working after any later migration."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    from knowledge.fts import ensure_sqlite_triggers
+
+    with connection.cursor() as cursor:
+        for suffix in ("insert", "delete", "update"):
+            cursor.execute(f"DROP TRIGGER knowledge_article_fts_{suffix}")
+    Article.objects.filter(pk=articles["export"].pk).update(search_text="过期 词语")
+    ensure_sqlite_triggers(using=connection.alias)
+    Article.objects.filter(pk=articles["export"].pk).update(search_text="账号 无法 导出 月度 数据")
+    assert search_articles("无法导出")[0] == Article.objects.get(pk=articles["export"].pk)
