@@ -239,9 +239,11 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
     formfield_overrides = {
         models.TextField: {"widget": widgets.AdminTextareaWidget(attrs={"rows": 3})},
     }
+    # What a supervisor scans first (state, time left, urgency) sits left of what identifies
+    # the customer and where the case came from, so it stays on screen on a laptop.
     list_display = [
-        "number", "subject", "customer", "channel", "type", "urgency_badge", "priority",
-        "state_badge", "time_left", "department", "assignee", "received",
+        "number", "subject", "state_badge", "time_left", "urgency_badge", "priority",
+        "customer", "assignee", "department", "channel", "type", "received",
     ]  # fmt: skip
     list_display_links = ["number", "subject"]
     list_filter = [
