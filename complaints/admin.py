@@ -54,7 +54,6 @@ from .models import (
     UrgencyRule,
     normalize_phone,
 )
-from .serializers import deadline_summary
 
 PERSONAL_DATA = "complaints.view_personal_data"
 
@@ -1074,7 +1073,7 @@ class CaseAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
 def _deadline_rows(case, now):
     """The case page's deadline table: one row per stage with its state and colour."""
     rows = []
-    for stage, info in deadline_summary(case, now).items():
+    for stage, info in case.deadline_summary(now).items():
         due, done = info["due"], info["done_at"]
         if done is not None:
             late = info["met"] is False

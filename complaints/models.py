@@ -22,6 +22,8 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, trans
 from knowledge import text
 from servicedesk.staff.models import Department
 
+from . import sla
+
 # --- choices ----------------------------------------------------------------------------
 
 
@@ -652,6 +654,31 @@ class Case(ConcurrentTransitionMixin, models.Model):
         ):
             pending["satisfaction_followup"] = self.satisfaction_due
         return pending
+
+    def deadline_summary(self, now):
+        """{stage: {"due", "done_at", "met", "overdue", "pending"}} for the five deadline
+        stages, in the order they fall due. `met` is True when done by the deadline, False when
+        done late or overdue now, None while still to come (or never due: no promised contact,
+        not resolved yet, or the case ended before the stage was reached)."""
+        pending = self.pending_deadlines()
+        summary = {}
+        for stage, (due_field, done_field) in sla.CASE_STAGES.items():
+            due, done = getattr(self, due_field), getattr(self, done_field)
+            overdue = stage in pending and pending[stage] < now
+            met = None
+            if done is not None and due is not None:
+                met = done <= due
+            elif overdue:
+                met = False
+            summary[stage] = {
+                "due": due, "done_at": done, "met": met, "overdue": overdue,
+                "pending": stage in pending,
+            }  # fmt: skip
+        return summary
+
+    def is_overdue(self, now):
+        """The one-row reading of CaseQuerySet.overdue: open, and its current deadline passed."""
+        return self.state in OPEN_STATES and self.current_due is not None and self.current_due < now
 
     @property
     def is_active(self):

@@ -14,9 +14,8 @@ from rest_framework import serializers
 
 from servicedesk.staff.models import Department, User
 
-from . import services, sla
+from . import services
 from .models import (
-    OPEN_STATES,
     Case,
     CaseContact,
     CaseEvent,
@@ -54,39 +53,6 @@ def can_see_personal_data(context):
 def response_now(context):
     """One `now` per response, so every case in a list is judged against the same moment."""
     return context.setdefault("now", timezone.now())
-
-
-# --- deadlines (read off the columns services.case_refresh_deadlines maintains) -------------
-
-
-def deadline_summary(case, now):
-    """{stage: {"due", "done_at", "met", "overdue", "pending"}} for the case's five deadline
-    stages, in the order they fall due. `met` is True when done by the deadline, False when
-    done late or overdue now, None while still to come (or never due: no promised contact,
-    not resolved yet, or the case ended before the stage was reached)."""
-    pending = case.pending_deadlines()
-    summary = {}
-    for stage, (due_field, done_field) in sla.CASE_STAGES.items():
-        due, done = getattr(case, due_field), getattr(case, done_field)
-        overdue = stage in pending and pending[stage] < now
-        met = None
-        if done is not None and due is not None:
-            met = done <= due
-        elif overdue:
-            met = False
-        summary[stage] = {
-            "due": due,
-            "done_at": done,
-            "met": met,
-            "overdue": overdue,
-            "pending": stage in pending,
-        }
-    return summary
-
-
-def case_is_overdue(case, now):
-    """The one-row reading of CaseQuerySet.overdue: open, and its current deadline passed."""
-    return case.state in OPEN_STATES and case.current_due is not None and case.current_due < now
 
 
 # --- references --------------------------------------------------------------------------
@@ -197,11 +163,11 @@ class CaseSerializer(serializers.ModelSerializer):
         return bool(self.context.get("absorbed", False))
 
     def get_overdue(self, obj) -> bool:
-        return case_is_overdue(obj, response_now(self.context))
+        return obj.is_overdue(response_now(self.context))
 
     @extend_schema_field(DeadlinesSerializer)
     def get_deadlines(self, obj):
-        return DeadlinesSerializer(deadline_summary(obj, response_now(self.context))).data
+        return DeadlinesSerializer(obj.deadline_summary(response_now(self.context))).data
 
 
 class CaseEventSerializer(serializers.ModelSerializer):
