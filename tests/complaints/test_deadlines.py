@@ -359,10 +359,14 @@ def test_the_asked_department_sees_the_case_and_finished_cases_cannot_ask(
         case=case, name="assign", user=agent, department=department, assignee=front
     )
     assert not case.is_visible_to(handler)
-    services.technical_request_create(case=case, department=tech, question="请协助查询物流接口", user=front)
+    services.technical_request_create(
+        case=case, department=tech, question="请协助查询物流接口", user=front
+    )
     assert case.is_visible_to(handler)
     assert list(Case.objects.visible_to(handler)) == [case]
-    cancelled = services.case_transition(case=intake().case, name="cancel", user=agent, reason="重复")
-    with pytest.raises(Exception) as err:  # noqa: PT011 - ValidationError with a message
+    cancelled = services.case_transition(
+        case=intake().case, name="cancel", user=agent, reason="重复"
+    )
+    with pytest.raises(Exception) as err:
         services.technical_request_create(case=cancelled, department=tech, question="?", user=agent)
     assert "open case" in str(err.value) or "工单" in str(err.value)
