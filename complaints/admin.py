@@ -218,7 +218,7 @@ class OverdueFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [
             ("yes", gettext_lazy("Overdue")),
-            ("soon", gettext_lazy("Due within 4 h")),
+            ("soon", _("Due within %(hours)s h") % {"hours": DUE_SOON_HOURS}),
         ]
 
     def queryset(self, request, queryset):

@@ -1168,10 +1168,10 @@ def case_satisfaction_result(*, case, score, text="", source=""):
     Records the feedback; a score below 4 reopens the case for second handling (二次处理),
     assigns it to the least-loaded manager and escalates to the managers.
     """
-    case = case_record_feedback(case=case, score=score, text=text)
-    if int(score) >= UNSATISFIED_BELOW:
-        return case
-    with transaction.atomic():
+    with transaction.atomic():  # the score and the second handling land together or not at all
+        case = case_record_feedback(case=case, score=score, text=text)
+        if int(score) >= UNSATISFIED_BELOW:
+            return case
         locked = Case.objects.select_for_update().get(pk=case.pk)
         reason = _("Customer not satisfied (%(score)s/5): second handling. %(text)s") % {
             "score": score,

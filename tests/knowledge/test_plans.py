@@ -532,6 +532,14 @@ def test_publishing_notifies_the_plans_departments(published_plan, supervisor, m
     note = Notification.objects.get(event_key=key, recipient=member)
     assert plan.name in note.subject and "revision 2" in note.subject
     assert "首次响应" in note.body and note.email_wanted
-    # E-mails are sent by a task enqueued after commit, one per recipient.
-    assert len(callbacks) == len(notified)
+    # E-mails are sent by a task enqueued after commit: one mail per recipient.
+    from django.core import mail
+
+    from servicedesk.staff.services import notification_send_pending
+
+    assert len(callbacks) == 1
+    notification_send_pending()
+    assert not Notification.objects.filter(event_key=key, emailed_at__isnull=True).exists()
+    published_mail = [m.to[0] for m in mail.outbox if m.subject == note.subject]
+    assert sorted(published_mail) == sorted(f"{u}@example.com" for u in notified)
     assert outsider.notifications.count() == 0

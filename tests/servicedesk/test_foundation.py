@@ -105,11 +105,13 @@ def test_notify_once_per_event_and_email_after_commit(django_capture_on_commit_c
 
 
 def test_notification_email_task_body_sends_once(agent):
-    from servicedesk.staff.services import notification_send_email
+    from servicedesk.staff.services import notification_send_pending
 
     (n,) = notify(recipients=[agent], event_key="e1", subject="你好", body="正文")
-    assert notification_send_email(notification_id=n.pk) is True
-    assert notification_send_email(notification_id=n.pk) is False  # idempotent
+    assert notification_send_pending() == 1
+    n.refresh_from_db()
+    assert n.emailed_at is not None
+    assert notification_send_pending() == 0  # idempotent: already sent
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == "你好"
     assert mail.outbox[0].to == [agent.email]
