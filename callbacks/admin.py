@@ -256,3 +256,6 @@ class QuestionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return _editable(obj) and super().has_delete_permission(request, obj)
+
+# The planning side (follow-up plans, deliveries, samples) and the metrics page.
+from . import admin_metrics, admin_planning  # noqa: E402, F401

@@ -9,6 +9,7 @@ customer saw. Changing a questionnaire in use means starting a new draft version
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -203,3 +204,531 @@ class Choice(models.Model):
 
     def __str__(self):
         return self.label
+
+
+# ---------------------------------------------------------------------------------------------
+# Surveys, follow-up calls and their answers
+
+
+class SurveyChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail link")
+    SMS = "sms", _("SMS link")
+    PHONE = "phone", _("Phone callback")
+
+
+class SurveyStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    ANSWERED = "answered", _("Answered")
+    EXPIRED = "expired", _("Expired unanswered")
+    FAILED = "failed", _("Could not be sent")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Method(models.TextChoices):
+    """How a follow-up was made (回访方式)."""
+
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    ONLINE = "online", _("Online questionnaire")
+    FACE = "face", _("Face to face")
+
+
+class Grade(models.TextChoices):
+    """The handbook's grades for a problem found in a follow-up."""
+
+    MAJOR = "major", _("Major")
+    IMPORTANT = "important", _("Important")
+    GENERAL = "general", _("General")
+
+
+class Survey(models.Model):
+    """The satisfaction survey of one case (满意度回访). One per case, ever: the one-to-one
+    key is what makes "never twice for the same case" hold whatever the sweeps do."""
+
+    case = models.OneToOneField(
+        "complaints.Case", on_delete=models.PROTECT, related_name="survey", verbose_name=_("case")
+    )
+    customer = models.ForeignKey(
+        "complaints.Customer",
+        on_delete=models.PROTECT,
+        related_name="surveys",
+        verbose_name=_("customer"),
+    )
+    version = models.ForeignKey(
+        QuestionnaireVersion,
+        on_delete=models.PROTECT,
+        related_name="surveys",
+        verbose_name=_("questionnaire version"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=SurveyChannel.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=SurveyStatus.choices, default=SurveyStatus.SCHEDULED
+    )
+    # The random half of the link's token; the signature is the other half (see tokens.py).
+    nonce = models.CharField(max_length=32, unique=True, editable=False)
+    send_at = models.DateTimeField(_("send at"))
+    window_ends_at = models.DateTimeField(
+        _("follow-up window ends"), help_text=_("From the plan's satisfaction follow-up stage.")
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("link expires"), null=True, blank=True)
+    remind_at = models.DateTimeField(_("reminder due"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("send attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    # Set by the sweep's conditional UPDATE: the rows one sweep run owns (see services).
+    claim = models.CharField(max_length=32, blank=True, editable=False, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("satisfaction survey")
+        verbose_name_plural = _("satisfaction surveys")
+        ordering = ["-send_at"]
+        indexes = [
+            models.Index(fields=["status", "send_at"], name="callbacks_survey_due"),
+            models.Index(fields=["status", "remind_at"], name="callbacks_survey_remind"),
+            models.Index(fields=["status", "expires_at"], name="callbacks_survey_expiry"),
+        ]
+
+    def __str__(self):
+        return _("Survey for %(case)s") % {"case": self.case.number}
+
+    @property
+    def is_open(self):
+        return self.status in (SurveyStatus.SENT,) and self.answered_at is None
+
+
+class FollowUpPlanKind(models.TextChoices):
+    TIER = "tier", _("Periodic, by customer tier")
+    DELIVERY = "delivery", _("After delivery")
+
+
+class FollowUpPlan(models.Model):
+    """When customers are called without a case: periodic care by tier, and after delivery."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=FollowUpPlanKind.choices)
+    tier = models.CharField(
+        _("customer tier"),
+        max_length=12,
+        blank=True,
+        help_text=_("For periodic plans: the tier it covers (one plan per tier)."),
+    )
+    every_months = models.PositiveSmallIntegerField(
+        _("every (months)"),
+        null=True,
+        blank=True,
+        help_text=_("For periodic plans: 1 = monthly, 3 = quarterly, 6 = half-yearly."),
+    )
+    working_days_after_delivery = models.PositiveSmallIntegerField(
+        _("within (working days after delivery)"), null=True, blank=True
+    )
+    questionnaire = models.ForeignKey(
+        Questionnaire,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("questionnaire"),
+        help_text=_("Empty: the satisfaction questionnaire."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("follow-up plan")
+        verbose_name_plural = _("follow-up plans")
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tier"],
+                condition=Q(kind="tier", is_active=True),
+                name="callbacks_one_active_plan_per_tier",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Delivery(models.Model):
+    """A delivered order (from the order system): its first follow-up is due within the
+    delivery plan's working days."""
+
+    customer = models.ForeignKey(
+        "complaints.Customer",
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        verbose_name=_("customer"),
+    )
+    order_no = models.CharField(_("order number"), max_length=64, unique=True)
+    product = models.CharField(_("product"), max_length=200, blank=True)
+    amount = models.DecimalField(
+        _("amount"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    delivered_at = models.DateTimeField(_("delivered at"), db_index=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-delivered_at"]
+
+    def __str__(self):
+        return self.order_no
+
+
+class Sample(models.Model):
+    """A stratified sample of customers to call (抽样), reproducible from its seed."""
+
+    name = models.CharField(_("name"), max_length=100)
+    size = models.PositiveIntegerField(_("sample size"))
+    seed = models.BigIntegerField(
+        _("seed"), help_text=_("The same seed and population give the same sample.")
+    )
+    min_new_share = models.DecimalField(
+        _("minimum share of new customers"),
+        max_digits=3,
+        decimal_places=2,
+        default=0,
+        help_text=_(
+            "0.20 = at least 20 % of the sample are new customers (when there are enough)."
+        ),
+    )
+    new_within_days = models.PositiveSmallIntegerField(
+        _("new customer = first contact within (days)"), default=90
+    )
+    population = models.PositiveIntegerField(_("population"), default=0, editable=False)
+    strata = models.JSONField(_("strata"), default=list, blank=True, editable=False)
+    questionnaire = models.ForeignKey(
+        Questionnaire,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("questionnaire"),
+    )
+    due_at = models.DateTimeField(_("calls due"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("sample")
+        verbose_name_plural = _("samples")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.name
+
+
+class FollowUpPurpose(models.TextChoices):
+    SATISFACTION = "satisfaction", _("Satisfaction after a case")
+    DELIVERY = "delivery", _("After delivery")
+    PERIODIC = "periodic", _("Periodic care")
+    SAMPLE = "sample", _("Sample")
+
+
+class FollowUpStatus(models.TextChoices):
+    PENDING = "pending", _("To call")
+    DONE = "done", _("Done")
+    UNREACHABLE = "unreachable", _("Unreachable")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=FollowUpStatus.PENDING)
+
+    def due_by(self, moment):
+        return self.pending().filter(due_at__lte=moment)
+
+    def overdue(self, now):
+        """Pending and due before today began (local time)."""
+        start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        return self.pending().filter(due_at__lt=start)
+
+
+class FollowUp(models.Model):
+    """One follow-up call to make: an item of the agents' callback queue (回访任务)."""
+
+    customer = models.ForeignKey(
+        "complaints.Customer",
+        on_delete=models.PROTECT,
+        related_name="followups",
+        verbose_name=_("customer"),
+    )
+    purpose = models.CharField(_("purpose"), max_length=12, choices=FollowUpPurpose.choices)
+    case = models.ForeignKey(
+        "complaints.Case",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="followups",
+        verbose_name=_("case"),
+    )
+    survey = models.OneToOneField(
+        Survey,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="followup",
+        verbose_name=_("survey"),
+    )
+    delivery = models.OneToOneField(
+        Delivery,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="followup",
+        verbose_name=_("delivery"),
+    )
+    plan = models.ForeignKey(
+        FollowUpPlan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="followups",
+        verbose_name=_("follow-up plan"),
+    )
+    period = models.CharField(
+        _("period"),
+        max_length=10,
+        blank=True,
+        help_text=_("For periodic care: 2026-12, 2026-Q4, 2026-H2."),
+    )
+    sample = models.ForeignKey(
+        Sample,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="followups",
+        verbose_name=_("sample"),
+    )
+    version = models.ForeignKey(
+        QuestionnaireVersion,
+        on_delete=models.PROTECT,
+        related_name="followups",
+        verbose_name=_("questionnaire version"),
+    )
+    due_at = models.DateTimeField(_("due"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="followups",
+        verbose_name=_("agent"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=FollowUpStatus.choices,
+        default=FollowUpStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    max_attempts = models.PositiveSmallIntegerField(_("attempts before unreachable"), default=3)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("follow-up call")
+        verbose_name_plural = _("follow-up calls")
+        ordering = ["due_at", "pk"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="callbacks_followup_due"),
+            models.Index(fields=["assignee", "status", "due_at"], name="callbacks_followup_mine"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "customer", "period"],
+                condition=Q(plan__isnull=False) & ~Q(period=""),
+                name="callbacks_one_followup_per_plan_period",
+            ),
+            models.UniqueConstraint(
+                fields=["sample", "customer"],
+                condition=Q(sample__isnull=False),
+                name="callbacks_one_followup_per_sample_customer",
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(purpose)s: %(customer)s") % {
+            "purpose": self.get_purpose_display(),
+            "customer": self.customer,
+        }
+
+
+class CallAttempt(models.Model):
+    """One try at a follow-up (电话/邮件/面对面): reached or not."""
+
+    followup = models.ForeignKey(
+        FollowUp, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("follow-up")
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("agent"),
+    )
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    reached = models.BooleanField(_("reached the customer"))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("call attempt")
+        verbose_name_plural = _("call attempts")
+        ordering = ["followup", "at"]
+
+    def __str__(self):
+        return f"{self.followup_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Response(models.Model):
+    """A customer's answers to one questionnaire version, from a survey link or a call."""
+
+    version = models.ForeignKey(
+        QuestionnaireVersion,
+        on_delete=models.PROTECT,
+        related_name="responses",
+        verbose_name=_("questionnaire version"),
+    )
+    customer = models.ForeignKey(
+        "complaints.Customer",
+        on_delete=models.PROTECT,
+        related_name="survey_responses",
+        verbose_name=_("customer"),
+    )
+    case = models.ForeignKey(
+        "complaints.Case",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="survey_responses",
+        verbose_name=_("case"),
+    )
+    survey = models.OneToOneField(
+        Survey,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="response",
+        verbose_name=_("survey"),
+    )
+    followup = models.OneToOneField(
+        FollowUp,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="response",
+        verbose_name=_("follow-up call"),
+    )
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    answered_at = models.DateTimeField(_("answered at"), default=timezone.now, db_index=True)
+    overall_score = models.PositiveSmallIntegerField(_("overall score"), null=True, blank=True)
+    has_problem = models.BooleanField(_("reported a problem"), default=False)
+    suggestions = models.TextField(_("suggestions"), blank=True)
+    # Snapshots for the metrics' group-by: who and which channel the answer is about.
+    department = models.ForeignKey(
+        "staff.Department",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("department"),
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agent"),
+    )
+    case_channel = models.CharField(_("case channel"), max_length=10, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+
+    class Meta:
+        verbose_name = _("questionnaire answer")
+        verbose_name_plural = _("questionnaire answers")
+        ordering = ["-answered_at"]
+
+    def __str__(self):
+        return _("%(customer)s on %(at)s") % {
+            "customer": self.customer,
+            "at": timezone.localtime(self.answered_at).strftime("%Y-%m-%d"),
+        }
+
+
+class Answer(models.Model):
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="answers", verbose_name=_("answers")
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, related_name="+", verbose_name=_("question")
+    )
+    choice = models.ForeignKey(
+        Choice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("choice"),
+    )
+    text = models.TextField(_("text"), blank=True)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        ordering = ["response", "question__order", "pk"]
+
+    def __str__(self):
+        return self.choice.label if self.choice_id else self.text
+
+
+class ProblemReport(models.Model):
+    """A problem a customer raised in a follow-up: classified, graded, and turned into a case."""
+
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="problems", verbose_name=_("answers")
+    )
+    category = models.CharField(
+        _("problem category"), max_length=30, choices=ProblemCategory.choices
+    )
+    grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices)
+    description = models.TextField(_("description"))
+    case = models.OneToOneField(
+        "complaints.Case",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="source_problem",
+        verbose_name=_("case opened"),
+    )
+
+    class Meta:
+        verbose_name = _("problem found")
+        verbose_name_plural = _("problems found")
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return self.description[:50]

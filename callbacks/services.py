@@ -3,24 +3,65 @@
 Questionnaires: versions are drafts until published; publishing retires the version in use in
 the same transaction; published and retired versions never change again (answers point at
 them), so editing a questionnaire in use goes through a new draft version.
+
+Surveys: a resolved case gets one Survey (scheduled inside the plan's follow-up window);
+`survey_dispatch_sweep` sends what is due in bulk, reminds once, expires old links. Every
+answer — a survey link or a call — is recorded by `response_record`, which hands a low
+overall score to complaints' satisfaction hook and turns reported problems into cases.
 """
 
+import datetime
+import logging
+import smtplib
+import uuid
+
+from django.conf import settings
+from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Max
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from complaints import services as case_services
+from complaints.models import (
+    Case,
+    CaseEvent,
+    CaseType,
+    Category,
+    Channel,
+    EventKind,
+    State,
+    Urgency,
+)
+
+from . import scheduling, sms, tokens
 from .models import (
     CHOICE_KINDS,
     TEXT_ANSWER_MAX_LENGTH,
+    Answer,
     Choice,
+    FollowUp,
+    FollowUpPurpose,
+    Grade,
+    Method,
+    ProblemCategory,
+    ProblemReport,
     Question,
     QuestionKind,
     Questionnaire,
     QuestionnaireVersion,
+    Response,
+    Survey,
+    SurveyChannel,
+    SurveyStatus,
     VersionStatus,
 )
+
+logger = logging.getLogger(__name__)
+
+#: The questionnaire satisfaction surveys use (shipped by migration 0002).
+SATISFACTION_QUESTIONNAIRE = "satisfaction-callback"
 
 # ---------------------------------------------------------------------------------------------
 # Questionnaires
@@ -210,3 +251,528 @@ def validate_answers(*, version, answers):
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording answers (survey links and calls alike)
+
+PROBLEM_CASE_CATEGORY = {
+    ProblemCategory.PRODUCT_QUALITY: Category.PRODUCT,
+    ProblemCategory.SERVICE_ATTITUDE: Category.SERVICE,
+    ProblemCategory.TECHNICAL_SUPPORT: Category.TECHNICAL,
+    ProblemCategory.DELIVERY: Category.LOGISTICS,
+}
+GRADE_URGENCY = {
+    Grade.MAJOR: Urgency.HIGH,
+    Grade.IMPORTANT: Urgency.MEDIUM,
+    Grade.GENERAL: Urgency.LOW,
+}
+URGENCY_GRADE = {v: k for k, v in GRADE_URGENCY.items()}
+
+# What customers write in a "did you have a problem?" box when they had none.
+NO_PROBLEM_ANSWERS = {
+    "无", "没有", "没", "否", "无问题", "没有问题", "没问题", "暂无", "暂时没有", "还没有",
+    "没有出现", "没出现过", "没有出现过", "一切正常", "正常", "无。", "没有。",
+    "no", "none", "n/a", "na", "-", "/", "—",
+}  # fmt: skip
+
+
+def _is_problem_text(text):
+    return text.strip().lower().rstrip("。.!！") not in NO_PROBLEM_ANSWERS
+
+
+def _clean_problems(problems):
+    """Problems an agent recorded on a call: [{category, grade, description}]."""
+    cleaned, errors = [], []
+    for i, p in enumerate(problems or ()):
+        category, grade = p.get("category"), p.get("grade")
+        description = (p.get("description") or "").strip()
+        if category not in ProblemCategory.values:
+            errors.append(_("Problem %(n)s: choose the problem category.") % {"n": i + 1})
+        if grade not in Grade.values:
+            errors.append(_("Problem %(n)s: choose the grade.") % {"n": i + 1})
+        if not description:
+            errors.append(_("Problem %(n)s: describe the problem.") % {"n": i + 1})
+        cleaned.append({"category": category, "grade": grade, "description": description})
+    if errors:
+        raise ValidationError({"problems": errors})
+    return cleaned
+
+
+def _open_problem_case(*, problem, customer, case, user, now):
+    subject = _("Problem found in a follow-up: %(category)s") % {
+        "category": ProblemCategory(problem["category"]).label
+    }
+    result = case_services.case_intake(
+        channel=Channel.CALLBACK,
+        customer={
+            "name": customer.name,
+            "phone": customer.phone,
+            "email": customer.email,
+            "member_no": customer.member_no,
+        },
+        subject=subject,
+        description=problem["description"],
+        customer_words=problem["description"],
+        type=CaseType.COMPLAINT,
+        category=PROBLEM_CASE_CATEGORY[problem["category"]],
+        product=case.product if case else "",
+        order_no=case.order_no if case else "",
+        prior_history=_("Raised in the follow-up of case %(number)s.") % {"number": case.number}
+        if case
+        else "",
+        urgency=GRADE_URGENCY[problem["grade"]] if problem["grade"] else None,
+        user=user,
+        now=now,
+    )
+    return result.case
+
+
+def response_record(
+    *,
+    version,
+    customer,
+    answers,
+    method,
+    case=None,
+    survey=None,
+    followup=None,
+    problems=(),
+    suggestions="",
+    agent=None,
+    recorded_by=None,
+    now=None,
+):
+    """Store a customer's answers to `version` and act on them.
+
+    `answers` is {question code: value} (see validate_answers); `problems` are the ones an
+    agent classified on a call ([{category, grade, description}]). A non-empty answer to a
+    question with a problem category is a problem too, graded by the intake's urgency rules.
+    Each problem becomes a case (through complaints' intake, channel "follow-up call"); an
+    overall score goes to the case's satisfaction hook (below 4: reopened, manager, escalated).
+    Raises ValidationError keyed by question code (or "problems"); nothing is saved then.
+    """
+    now = now or timezone.now()
+    cleaned = validate_answers(version=version, answers=answers)
+    extra_problems = _clean_problems(problems)
+    questions = {q.code: q for q in version.questions.all()}
+    overall = None
+    found = []
+    for code, value in cleaned.items():
+        q = questions[code]
+        if q.is_overall_satisfaction and isinstance(value, Choice):
+            overall = value.score
+        if q.problem_category and isinstance(value, str) and _is_problem_text(value):
+            found.append({"category": q.problem_category, "grade": None, "description": value})
+    found.extend(extra_problems)
+    with transaction.atomic():
+        response = Response.objects.create(
+            version=version, customer=customer, case=case, survey=survey, followup=followup,
+            method=method, answered_at=now, overall_score=overall, has_problem=bool(found),
+            suggestions=(suggestions or "").strip(),
+            department=case.department if case else None,
+            agent=agent or (case.assignee if case else None),
+            case_channel=case.channel if case else "", recorded_by=recorded_by,
+        )  # fmt: skip
+        rows = []
+        for code, value in cleaned.items():
+            q = questions[code]
+            if isinstance(value, str):
+                rows.append(Answer(response=response, question=q, text=value))
+            else:
+                for choice in value if isinstance(value, list) else [value]:
+                    rows.append(Answer(response=response, question=q, choice=choice))
+        Answer.objects.bulk_create(rows)
+        for problem in found:
+            new_case = _open_problem_case(
+                problem=problem, customer=customer, case=case, user=recorded_by, now=now
+            )
+            ProblemReport.objects.create(
+                response=response,
+                category=problem["category"],
+                grade=problem["grade"] or URGENCY_GRADE.get(new_case.urgency, Grade.GENERAL),
+                description=problem["description"],
+                case=new_case if not ProblemReport.objects.filter(case=new_case).exists() else None,
+            )
+        if case is not None and overall is not None:
+            words = " ".join(v for v in cleaned.values() if isinstance(v, str))
+            case_services.case_satisfaction_result(
+                case=case, score=overall, text=words[:1000], source=method
+            )
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Satisfaction surveys
+
+
+def satisfaction_version():
+    """The published version of the satisfaction questionnaire, or None."""
+    return QuestionnaireVersion.objects.filter(
+        questionnaire__code=SATISFACTION_QUESTIONNAIRE,
+        questionnaire__is_active=True,
+        status=VersionStatus.PUBLISHED,
+    ).first()
+
+
+def on_case_transitioned(sender, case, name, **kwargs):
+    """complaints.services.case_transitioned receiver (after commit): resolved → survey.
+    A failure here must not turn the agent's successful "resolve" into an error page."""
+    if name != "resolve":
+        return
+    try:
+        survey_schedule(case=case)
+    except Exception:
+        logger.exception("Could not schedule the satisfaction survey of case %s", case.pk)
+
+
+def survey_schedule(*, case, now=None):
+    """Schedule the satisfaction survey of a resolved case. Idempotent.
+
+    Returns the Survey (or, when the case was already surveyed once and has been resolved
+    again after reopening, the phone follow-up that takes its place: a survey never goes to
+    the same case twice), or None when there is nothing to schedule.
+    """
+    now = now or timezone.now()
+    case = Case.objects.select_related("customer").get(pk=case.pk)
+    if case.state != State.RESOLVED or case.resolved_at is None:
+        return None
+    version = satisfaction_version()
+    if version is None:
+        logger.warning(
+            "No published satisfaction questionnaire: case %s gets no survey", case.number
+        )
+        return None
+    existing = Survey.objects.filter(case=case).first()
+    if existing is not None:
+        if case.resolved_at <= existing.created_at:  # this resolution already has it
+            return existing
+        return _second_round_followup(case=case, version=version, now=now)
+    window_ends = case.satisfaction_due or case.resolved_at + datetime.timedelta(
+        hours=settings.SURVEY_WINDOW_HOURS
+    )
+    customer = case.customer
+    channel = scheduling.choose_channel(
+        preferred=customer.preferred_contact,
+        email=customer.email,
+        phone=customer.phone,
+        sms_available=sms.sms_available(),
+    )
+    send_at = scheduling.send_time(
+        resolved_at=case.resolved_at,
+        window_ends_at=window_ends,
+        delay=datetime.timedelta(hours=settings.SURVEY_DELAY_HOURS),
+        send_from=scheduling.parse_hhmm(settings.SURVEY_SEND_FROM),
+        send_until=scheduling.parse_hhmm(settings.SURVEY_SEND_UNTIL),
+        tz=timezone.get_current_timezone(),
+    )
+    try:
+        with transaction.atomic():
+            survey = Survey.objects.create(
+                case=case, customer=customer, version=version, channel=channel,
+                nonce=tokens.new_nonce(), send_at=send_at, window_ends_at=window_ends,
+                created_at=now,
+            )  # fmt: skip
+            CaseEvent.objects.create(
+                case=case, kind=EventKind.NOTE, created_at=now,
+                message=_("Satisfaction survey scheduled: %(channel)s at %(at)s")
+                % {"channel": survey.get_channel_display(),
+                   "at": timezone.localtime(send_at).strftime("%Y-%m-%d %H:%M")},
+            )  # fmt: skip
+    except IntegrityError:  # scheduled concurrently by another process
+        return Survey.objects.get(case=case)
+    return survey
+
+
+def _second_round_followup(*, case, version, now):
+    """After a reopened case is resolved again: a phone follow-up (once per resolution)."""
+    followup = FollowUp.objects.filter(
+        case=case, purpose=FollowUpPurpose.SATISFACTION, created_at__gte=case.resolved_at
+    ).first()
+    if followup is None:
+        followup = FollowUp.objects.create(
+            customer=case.customer, purpose=FollowUpPurpose.SATISFACTION, case=case,
+            version=version, due_at=max(now, case.resolved_at), created_at=now,
+            max_attempts=settings.FOLLOWUP_MAX_ATTEMPTS,
+        )  # fmt: skip
+    return followup
+
+
+class SurveyUnavailable(Exception):
+    """The survey cannot be answered: `reason` is "answered" or "expired"."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def survey_check_open(survey, now=None):
+    """Raise SurveyUnavailable unless the customer can answer `survey` now."""
+    now = now or timezone.now()
+    if survey.status == SurveyStatus.ANSWERED or survey.answered_at is not None:
+        raise SurveyUnavailable("answered")
+    if survey.status != SurveyStatus.SENT or survey.channel == SurveyChannel.PHONE:
+        raise SurveyUnavailable("expired")
+    if survey.expires_at is None or survey.expires_at <= now:
+        raise SurveyUnavailable("expired")
+
+
+def survey_find(token):
+    """The survey of a link token, or None when the token is forged, tampered or unknown."""
+    nonce = tokens.nonce_from_token(token)
+    if nonce is None:
+        return None
+    return (
+        Survey.objects.select_related("case", "customer", "version__questionnaire")
+        .filter(nonce=nonce)
+        .first()
+    )
+
+
+def survey_submit(*, survey, answers, now=None):
+    """The customer's answers through the survey link. Once only: the row lock and the
+    one-to-one response make a double click or a replayed POST answer nothing twice."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Survey.objects.select_for_update().select_related("case", "customer").get(pk=survey.pk)
+        )
+        survey_check_open(locked, now)
+        response = response_record(
+            version=locked.version, customer=locked.customer, answers=answers,
+            method=Method.ONLINE, case=locked.case, survey=locked, now=now,
+        )  # fmt: skip
+        locked.status = SurveyStatus.ANSWERED
+        locked.answered_at = now
+        locked.save(update_fields=["status", "answered_at"])
+    return response
+
+
+# --- dispatch ------------------------------------------------------------------------------
+
+STALE_CLAIM = datetime.timedelta(minutes=30)
+
+
+def _claim(queryset, ids, **changes):
+    """Claim rows with one conditional UPDATE; returns the claim token. Two sweeps racing
+    over the same ids each get only the rows their UPDATE changed."""
+    claim = uuid.uuid4().hex
+    queryset.filter(pk__in=ids).update(claim=claim, **changes)
+    return claim
+
+
+def _email(survey, *, reminder):
+    link = tokens.survey_url(survey)
+    customer = survey.customer
+    if reminder:
+        subject = _("Reminder: how did we do with case %(number)s?") % {
+            "number": survey.case.number
+        }
+    else:
+        subject = _("How did we do with case %(number)s?") % {"number": survey.case.number}
+    body = _(
+        "Dear %(name)s,\n\n"
+        "Your case %(number)s (%(subject)s) has been resolved. %(greeting)s\n\n"
+        "Please answer a few short questions: %(link)s\n\n"
+        "The link works until %(until)s.\n\n%(closing)s"
+    ) % {
+        "name": customer.name,
+        "number": survey.case.number,
+        "subject": survey.case.subject,
+        "greeting": survey.version.greeting,
+        "link": link,
+        "until": timezone.localtime(survey.expires_at).strftime("%Y-%m-%d %H:%M"),
+        "closing": survey.version.closing,
+    }
+    return mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [customer.email])
+
+
+def _sms(survey, *, reminder):
+    template = (
+        _("[Reminder] Case %(number)s: please rate our service: %(link)s")
+        if reminder
+        else _("Case %(number)s is resolved. Please rate our service: %(link)s")
+    )
+    body = template % {"number": survey.case.number, "link": tokens.survey_url(survey)}
+    return sms.SmsMessage(to=survey.customer.phone, body=body)
+
+
+def _deliver(surveys, *, reminder):
+    """Send e-mail and SMS surveys; returns {survey pk: error text} of those that failed."""
+    failed = {}
+    emails = [s for s in surveys if s.channel == SurveyChannel.EMAIL]
+    texts = [s for s in surveys if s.channel == SurveyChannel.SMS]
+    if emails:
+        try:
+            with mail.get_connection() as connection:  # one SMTP session for the batch
+                for s in emails:
+                    try:
+                        connection.send_messages([_email(s, reminder=reminder)])
+                    except (OSError, smtplib.SMTPException) as exc:
+                        failed[s.pk] = str(exc) or exc.__class__.__name__
+        except (OSError, smtplib.SMTPException) as exc:  # the connection itself
+            for s in emails:
+                failed.setdefault(s.pk, str(exc) or exc.__class__.__name__)
+    if texts:
+        if not sms.sms_available():
+            for s in texts:
+                failed[s.pk] = "SMS_BACKEND is not configured"
+        else:
+            try:
+                sms.get_backend().send_messages([_sms(s, reminder=reminder) for s in texts])
+            except OSError as exc:
+                for s in texts:
+                    failed[s.pk] = str(exc) or exc.__class__.__name__
+    return failed
+
+
+def _send_batch(now, batch_size):
+    ids = list(
+        Survey.objects.filter(status=SurveyStatus.SCHEDULED, send_at__lte=now)
+        .order_by("send_at")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    if not ids:
+        return None
+    claim = _claim(
+        Survey.objects.filter(status=SurveyStatus.SCHEDULED), ids,
+        status=SurveyStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1,
+    )  # fmt: skip
+    surveys = list(
+        Survey.objects.filter(claim=claim, status=SurveyStatus.SENDING).select_related(
+            "case", "customer", "version"
+        )
+    )
+    expires_at = now + datetime.timedelta(days=settings.SURVEY_LINK_VALID_DAYS)
+    for s in surveys:  # the e-mail shows the expiry; set before rendering
+        s.expires_at = expires_at
+    failed = _deliver(surveys, reminder=False)
+    to_phone, sent, retry = [], [], []
+    for s in surveys:
+        if s.channel == SurveyChannel.PHONE:
+            to_phone.append(s)
+        elif s.pk not in failed:
+            sent.append(s)
+        elif s.attempts >= settings.SURVEY_SEND_ATTEMPTS:
+            s.last_error = failed[s.pk]
+            s.channel = SurveyChannel.PHONE  # hand it to the callback queue instead
+            to_phone.append(s)
+        else:
+            s.last_error = failed[s.pk]
+            retry.append(s)
+    remind = datetime.timedelta(hours=settings.SURVEY_REMINDER_AFTER_HOURS)
+    for s in sent:
+        s.status, s.sent_at, s.remind_at = SurveyStatus.SENT, now, now + remind
+    for s in to_phone:
+        s.status, s.sent_at, s.expires_at, s.remind_at = SurveyStatus.SENT, now, None, None
+    for s in retry:
+        # Back off: 10 min, 20 min, 40 min … (never sent twice: it is SCHEDULED again only
+        # because this attempt failed).
+        s.status = SurveyStatus.SCHEDULED
+        s.send_at = now + datetime.timedelta(minutes=10 * 2 ** (s.attempts - 1))
+        s.expires_at = None
+    with transaction.atomic():
+        FollowUp.objects.bulk_create(
+            [
+                FollowUp(
+                    customer=s.customer,
+                    purpose=FollowUpPurpose.SATISFACTION,
+                    case=s.case,
+                    survey=s,
+                    version=s.version,
+                    due_at=now,
+                    created_at=now,
+                    max_attempts=settings.FOLLOWUP_MAX_ATTEMPTS,
+                )
+                for s in to_phone
+            ],
+            ignore_conflicts=True,
+        )
+        Survey.objects.bulk_update(
+            surveys,
+            ["status", "sent_at", "expires_at", "remind_at", "send_at", "channel", "last_error"],
+        )
+        case_services.cases_satisfaction_followup_made(
+            case_ids=[s.case_id for s in sent + to_phone], now=now
+        )
+    return {"sent": len(sent), "phone": len(to_phone), "retry": len(retry)}
+
+
+def _remind_batch(now, batch_size):
+    ids = list(
+        Survey.objects.filter(
+            status=SurveyStatus.SENT, reminded_at__isnull=True, remind_at__lte=now,
+            channel__in=[SurveyChannel.EMAIL, SurveyChannel.SMS], expires_at__gt=now,
+        ).values_list("pk", flat=True)[:batch_size]
+    )  # fmt: skip
+    if not ids:
+        return None
+    # Claiming sets reminded_at: whatever happens next, a reminder is attempted once only.
+    claim = _claim(
+        Survey.objects.filter(status=SurveyStatus.SENT, reminded_at__isnull=True), ids,
+        reminded_at=now, claimed_at=now,
+    )  # fmt: skip
+    surveys = list(
+        Survey.objects.filter(claim=claim, reminded_at=now).select_related(
+            "case", "customer", "version"
+        )
+    )
+    failed = _deliver(surveys, reminder=True)
+    for pk, error in failed.items():
+        logger.warning("Survey %s: reminder failed (%s); not retried", pk, error)
+    return {"reminded": len(surveys) - len(failed)}
+
+
+def _expire(now):
+    expired = list(
+        Survey.objects.filter(status=SurveyStatus.SENT, expires_at__lte=now).values_list(
+            "pk", "case_id"
+        )
+    )
+    if not expired:
+        return 0
+    n = Survey.objects.filter(
+        pk__in=[pk for pk, _case in expired], status=SurveyStatus.SENT
+    ).update(status=SurveyStatus.EXPIRED)
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case_id=case_id,
+            kind=EventKind.NOTE,
+            created_at=now,
+            message=_("The satisfaction survey expired unanswered."),
+        )
+        for _pk, case_id in expired
+    )
+    return n
+
+
+def survey_dispatch_sweep(*, now=None, batch_size=None):
+    """Send due surveys, remind once, expire old links. Safe to run twice or concurrently:
+    rows are claimed by conditional UPDATEs, so each survey is sent (and reminded) once."""
+    now = now or timezone.now()
+    batch_size = batch_size or settings.SURVEY_BATCH_SIZE
+    totals = {"sent": 0, "phone": 0, "retry": 0, "reminded": 0, "expired": 0, "stale": 0}
+    # A sweep that died between claiming and recording (worker killed) leaves SENDING rows:
+    # we cannot know whether they went out, so they are failed for a human to look at
+    # rather than sent a second time.
+    totals["stale"] = Survey.objects.filter(
+        status=SurveyStatus.SENDING, claimed_at__lt=now - STALE_CLAIM
+    ).update(status=SurveyStatus.FAILED, last_error=_("Interrupted while sending; not resent."))
+    with translation.override(settings.LANGUAGE_CODE):
+        while (counts := _send_batch(now, batch_size)) is not None:
+            for key, value in counts.items():
+                totals[key] += value
+        while (counts := _remind_batch(now, batch_size)) is not None:
+            totals["reminded"] += counts["reminded"]
+        totals["expired"] = _expire(now)
+    return totals
+
+
+# ---------------------------------------------------------------------------------------------
+# Periodic follow-ups and deliveries
+
+
+def followups_generate(*, now=None):
+    """Create the follow-up calls due under the active plans. Idempotent (see FollowUp's
+    unique constraints). Built by the periodic follow-ups work."""
+    raise NotImplementedError

@@ -179,6 +179,11 @@ class Customer(models.Model):
         default=CustomerTier.ORDINARY,
     )
     company = models.CharField(_("company"), max_length=200, blank=True)
+    # From the order system; they place the customer in the follow-up sampling strata.
+    purchase_amount = models.DecimalField(
+        _("purchases in the last 12 months (yuan)"), max_digits=14, decimal_places=2, default=0
+    )
+    purchase_count = models.PositiveIntegerField(_("orders in the last 12 months"), default=0)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
     phone_normalized = models.CharField(max_length=32, blank=True, editable=False, db_index=True)
     email_normalized = models.CharField(max_length=254, blank=True, editable=False, db_index=True)

@@ -901,6 +901,29 @@ def _schedule_escalation(case, now, breaches=None):
     return raise_now
 
 
+def cases_satisfaction_followup_made(*, case_ids, now=None):
+    """The satisfaction follow-up of these resolved cases has been made (a survey went out,
+    a call was placed): their follow-up deadline is met, so the sweep stops escalating it.
+    Closing still waits for the customer's score or a supervisor's waiver. Bulk: a fixed
+    number of queries whatever the count."""
+    now = now or timezone.now()
+    cases = list(
+        Case.objects.filter(pk__in=case_ids, satisfaction_done_at__isnull=True)
+        .select_related("plan_revision")
+        .prefetch_related("plan_revision__stages")
+    )
+    if not cases:
+        return 0
+    breaches = _breach_levels([c.pk for c in cases])
+    for case in cases:
+        case.satisfaction_done_at = now
+        _schedule_escalation(case, now, breaches.get(case.pk, {}))
+    Case.objects.bulk_update(
+        cases, ["satisfaction_done_at", "next_escalation_at", "current_stage", "current_due"]
+    )
+    return len(cases)
+
+
 def _level2_after():
     return datetime.timedelta(hours=settings.ESCALATION_LEVEL2_AFTER_HOURS)
 

@@ -189,6 +189,34 @@ ESCALATION_LEVEL2_AFTER_HOURS = env.float("ESCALATION_LEVEL2_AFTER_HOURS", defau
 # Cases handled per escalation sweep batch (the sweep loops until none is due).
 ESCALATION_BATCH_SIZE = env.int("ESCALATION_BATCH_SIZE", default=500)
 
+# --- Follow-ups and satisfaction surveys ------------------------------------------
+# A survey goes out no sooner than this many hours after the case is resolved, inside the
+# plan's follow-up window (its satisfaction_followup stage; this many hours when the plan
+# has none), and only between these local times of day.
+SURVEY_DELAY_HOURS = env.float("SURVEY_DELAY_HOURS", default=2)
+SURVEY_WINDOW_HOURS = env.float("SURVEY_WINDOW_HOURS", default=72)
+SURVEY_SEND_FROM = env.str("SURVEY_SEND_FROM", default="09:00")
+SURVEY_SEND_UNTIL = env.str("SURVEY_SEND_UNTIL", default="20:00")
+# One reminder this many hours after sending, if unanswered; the link works this many days.
+SURVEY_REMINDER_AFTER_HOURS = env.float("SURVEY_REMINDER_AFTER_HOURS", default=24)
+SURVEY_LINK_VALID_DAYS = env.int("SURVEY_LINK_VALID_DAYS", default=7)
+# Sending tries before a survey is handed to the callback queue as a phone call.
+SURVEY_SEND_ATTEMPTS = env.int("SURVEY_SEND_ATTEMPTS", default=3)
+# Surveys handled per dispatch batch (the sweep loops until none is due).
+SURVEY_BATCH_SIZE = env.int("SURVEY_BATCH_SIZE", default=500)
+# Survey page submissions per client address, e.g. "20/h".
+SURVEY_RATE_LIMIT = env.str("SURVEY_RATE_LIMIT", default="20/h")
+# How survey links go out by SMS: a dotted path to a backend class (callbacks/sms.py):
+# callbacks.sms.FileBackend writes each message under SMS_FILE_PATH (the DEBUG default),
+# callbacks.sms.ConsoleBackend logs it; for a real gateway write a subclass of
+# callbacks.sms.BaseBackend. Empty (the production default): no SMS, surveys go by e-mail
+# or become phone callbacks.
+SMS_BACKEND = env.str("SMS_BACKEND", default="callbacks.sms.FileBackend" if DEBUG else "")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
+# Follow-up calls: tries before a customer is marked unreachable, and hours between tries.
+FOLLOWUP_MAX_ATTEMPTS = env.int("FOLLOWUP_MAX_ATTEMPTS", default=3)
+FOLLOWUP_RETRY_HOURS = env.float("FOLLOWUP_RETRY_HOURS", default=4)
+
 # --- Public web form (/submit/) -------------------------------------------------
 # Successful submissions per client address, e.g. "10/h" or "30/minute".
 PUBLIC_FORM_RATE_LIMIT = env.str("PUBLIC_FORM_RATE_LIMIT", default="10/h")

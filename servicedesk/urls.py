@@ -11,6 +11,7 @@ api_v1 = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include("complaints.api")),
     path("", include("knowledge.api")),
+    path("", include("callbacks.api")),
 ]
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("", include("complaints.urls")),
+    path("", include("callbacks.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,1 @@
+"""The satisfaction metrics page in the admin (being built)."""

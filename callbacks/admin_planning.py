@@ -1,0 +1,1 @@
+"""Admin for follow-up plans, deliveries and samples (being built)."""

@@ -1,0 +1,10 @@
+"""Public pages of the follow-ups app: the survey page customers open from a link."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "callbacks"
+urlpatterns = [
+    path("s/<str:token>/", views.survey, name="survey"),
+]

@@ -1,0 +1,54 @@
+"""Shared building blocks for follow-up tests: resolved cases through the real services."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from callbacks import sms
+from complaints import services as case_services
+from tests.complaints.helpers import intake, walk
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def at(*args):
+    """An aware Beijing time: at(2026, 11, 2, 10) = 2026-11-02 10:00 +08:00."""
+    return datetime.datetime(*args, tzinfo=TZ)
+
+
+@pytest.fixture
+def sms_outbox(settings):
+    """SMS through the in-memory backend; yields its outbox (emptied before and after)."""
+    settings.SMS_BACKEND = "callbacks.sms.LocmemBackend"
+    sms.LocmemBackend.outbox.clear()
+    yield sms.LocmemBackend.outbox
+    sms.LocmemBackend.outbox.clear()
+
+
+@pytest.fixture
+def resolve_case(agent, django_capture_on_commit_callbacks):
+    """resolve_case(at=..., customer={...}) -> a case taken in and resolved at `at` by
+    `agent`; the on-commit survey scheduling runs."""
+
+    def make(when=None, **intake_overrides):
+        when = when or at(2026, 11, 2, 10)
+        with time_machine.travel(when, tick=False):
+            with django_capture_on_commit_callbacks(execute=True):
+                case = intake(**intake_overrides).case
+                if case.assignee_id is None:
+                    case = case_services.case_transition(
+                        case=case,
+                        name="assign",
+                        user=agent,
+                        department=agent.departments.first(),
+                        assignee=agent,
+                    )
+                case = walk(
+                    case, agent, ("start_investigation", {}), ("resolve", {"result": "已处理"})
+                )
+        case.refresh_from_db()
+        return case
+
+    return make
