@@ -395,7 +395,7 @@ class Sample(models.Model):
         decimal_places=2,
         default=0,
         help_text=_(
-            "0.20 = at least 20 % of the sample are new customers (when there are enough)."
+            "For example 0.20: at least one in five sampled customers is new (when there are enough)."
         ),
     )
     new_within_days = models.PositiveSmallIntegerField(

@@ -159,7 +159,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=100, verbose_name='name')),
                 ('size', models.PositiveIntegerField(verbose_name='sample size')),
                 ('seed', models.BigIntegerField(help_text='The same seed and population give the same sample.', verbose_name='seed')),
-                ('min_new_share', models.DecimalField(decimal_places=2, default=0, help_text='0.20 = at least 20 % of the sample are new customers (when there are enough).', max_digits=3, verbose_name='minimum share of new customers')),
+                ('min_new_share', models.DecimalField(decimal_places=2, default=0, help_text='For example 0.20: at least one in five sampled customers is new (when there are enough).', max_digits=3, verbose_name='minimum share of new customers')),
                 ('new_within_days', models.PositiveSmallIntegerField(default=90, verbose_name='new customer = first contact within (days)')),
                 ('population', models.PositiveIntegerField(default=0, editable=False, verbose_name='population')),
                 ('strata', models.JSONField(blank=True, default=list, editable=False, verbose_name='strata')),

@@ -1,6 +1,7 @@
 """Shared building blocks for follow-up tests: resolved cases through the real services."""
 
 import datetime
+import importlib
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +17,27 @@ TZ = ZoneInfo("Asia/Shanghai")
 def at(*args):
     """An aware Beijing time: at(2026, 11, 2, 10) = 2026-11-02 10:00 +08:00."""
     return datetime.datetime(*args, tzinfo=TZ)
+
+
+@pytest.fixture(autouse=True)
+def _shipped_data(request):
+    """The handbook questionnaire and default follow-up plans come from data migrations; a
+    transactional test's flush removes them, so put them back for the tests after it."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue(
+        "db" if "transactional_db" not in request.fixturenames else "transactional_db"
+    )
+    from django.apps import apps
+
+    from callbacks.models import FollowUpPlan, Questionnaire
+
+    if not Questionnaire.objects.filter(code="satisfaction-callback").exists():
+        importlib.import_module("callbacks.migrations.0002_handbook_questionnaire").ship(apps, None)
+    if not FollowUpPlan.objects.exists():
+        importlib.import_module("callbacks.migrations.0004_default_plans_and_schedules").create(
+            apps, None
+        )
 
 
 @pytest.fixture
