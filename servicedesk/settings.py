@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "knowledge",
     "complaints",
     "callbacks",
+    "servicedesk.reports",
 ]
 
 MIDDLEWARE = [
