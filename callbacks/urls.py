@@ -7,4 +7,5 @@ from . import views
 app_name = "callbacks"
 urlpatterns = [
     path("s/<str:token>/", views.survey, name="survey"),
+    path("s/<str:token>/thanks/", views.survey_thanks, name="survey_thanks"),
 ]

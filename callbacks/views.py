@@ -1,7 +1,230 @@
-"""The public survey page (placeholder: being built)."""
+"""The public survey page customers open from the link in their e-mail or SMS: /s/<token>/.
 
-from django.http import Http404
+No login: the signed token is the credential (tokens.py). Everything a customer answers goes
+through services.survey_submit, which validates, records once and acts on the answers (a low
+score reopens the case, a reported problem becomes a case); this module only parses the form,
+limits the rate and renders.
+
+The page is Chinese unless the customer picked another language with the switch on the page:
+the questionnaire's wording is Chinese data, so following the browser's Accept-Language would
+give a half-English page. The token is in the address, so the pages are never cached or
+indexed and send no path in the Referer. The policy is "strict-origin", not "no-referrer":
+under "no-referrer" browsers send `Origin: null` with the form's POST, which Django's CSRF
+check refuses, and nobody could answer.
+"""
+
+import functools
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from complaints import services as case_services
+from complaints.views import client_ip
+
+from . import services
+from .models import TEXT_ANSWER_MAX_LENGTH, ProblemReport, QuestionKind
+from .models import Response as SurveyResponse
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+# The status of each page a link can lead to when the survey cannot be answered.
+UNAVAILABLE_STATUS = {"invalid": 404, "expired": 410, "answered": 200}
 
 
+def survey_rate_limit():
+    """(answers, seconds) from settings.SURVEY_RATE_LIMIT: "20/h", "30/minute" …"""
+    count, _sep, unit = str(settings.SURVEY_RATE_LIMIT).partition("/")
+    return int(count), _UNITS[(unit.strip() or "h")[0].lower()]
+
+
+def survey_rate_check(request):
+    """Count one answer attempt (a POST, by the page or the API) from the request's address.
+
+    Returns 0 when it is allowed, else the seconds until the next window (not counted then).
+    Every attempt counts, invalid ones too: the limit is there against floods of POSTs.
+    """
+    limit, period = survey_rate_limit()
+    # A fixed window per client address, in the shared cache (database or Redis), so the
+    # count holds across web processes. get + set rather than incr: the database cache's
+    # incr would reset the expiry.
+    window = int(time.time() // period)
+    key = f"callbacks:survey:{client_ip(request)}:{window}"
+    used = cache.get(key, 0)
+    if used >= limit:
+        return max(1, math.ceil((window + 1) * period - time.time()))
+    cache.set(key, used + 1, timeout=period)
+    return 0
+
+
+def page_language(request):
+    """The language the customer chose with the page's switch, else the site's (Chinese)."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen:
+        try:
+            return translation.get_supported_language_variant(chosen)
+        except LookupError:
+            pass
+    return settings.LANGUAGE_CODE
+
+
+def survey_page(view):
+    """Language and headers of the pages whose address carries a survey token."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        # Activated for the rest of the request, like LocaleMiddleware does, so that its
+        # Content-Language header agrees with the page.
+        language = page_language(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = view(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Referrer-Policy"] = "strict-origin"
+        return response
+
+    return never_cache(wrapped)
+
+
+def _unavailable(request, reason, *, survey=None, status=None):
+    return render(
+        request,
+        "callbacks/survey_unavailable.html",
+        {"reason": reason, "survey": survey},
+        status=status or UNAVAILABLE_STATUS[reason],
+    )
+
+
+def _closed(request, survey, reason, *, posted):
+    # A second submit is refused (409); opening the link again after answering is not an
+    # error, just the same "already answered" page.
+    status = 409 if posted and reason == "answered" else None
+    return _unavailable(request, reason, survey=survey, status=status)
+
+
+def _rate_limited(request, retry_after):
+    response = render(
+        request,
+        "callbacks/survey_unavailable.html",
+        {"reason": "rate_limited", "minutes": math.ceil(retry_after / 60)},
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _answers_from_post(data, questions):
+    """The form's fields (q-<code>) as the service's {code: value}."""
+    answers = {}
+    for q in questions:
+        name = f"q-{q.code}"
+        answers[q.code] = data.getlist(name) if q.kind == QuestionKind.MULTIPLE else data.get(name)
+    return answers
+
+
+def _question_rows(questions, answers, errors):
+    """What the template shows per question, with the customer's input kept after an error."""
+    rows = []
+    for number, q in enumerate(questions, start=1):
+        given = answers.get(q.code)
+        values = given if isinstance(given, list) else [given]
+        picked = {str(v).strip() for v in values if v is not None}
+        rows.append(
+            {
+                "number": number,
+                "question": q,
+                "name": f"q-{q.code}",
+                "input_type": "checkbox" if q.kind == QuestionKind.MULTIPLE else "radio",
+                "is_text": q.kind == QuestionKind.TEXT,
+                "text": given if q.kind == QuestionKind.TEXT and isinstance(given, str) else "",
+                "choices": [
+                    {"id": c.pk, "label": c.label, "checked": str(c.pk) in picked}
+                    for c in q.choices.all()
+                ],
+                "errors": errors.get(q.code, []),
+            }
+        )
+    return rows
+
+
+@survey_page
+@require_http_methods(["GET", "HEAD", "POST"])
 def survey(request, token):
-    raise Http404
+    if request.method == "POST":
+        retry_after = survey_rate_check(request)
+        if retry_after:
+            return _rate_limited(request, retry_after)
+    survey = services.survey_find(token)
+    if survey is None:
+        return _unavailable(request, "invalid")
+    posted = request.method == "POST"
+    try:
+        services.survey_check_open(survey)
+    except services.SurveyUnavailable as exc:
+        return _closed(request, survey, exc.reason, posted=posted)
+    questions = list(survey.version.questions.prefetch_related("choices"))
+    answers, errors = {}, {}
+    if posted:
+        answers = _answers_from_post(request.POST, questions)
+        try:
+            services.survey_submit(survey=survey, answers=answers)
+        except services.SurveyUnavailable as exc:  # answered or expired since the page opened
+            return _closed(request, survey, exc.reason, posted=True)
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        else:
+            return redirect("callbacks:survey_thanks", token=token)
+    codes = {q.code for q in questions}
+    return render(
+        request,
+        "callbacks/survey.html",
+        {
+            "survey": survey,
+            "case": survey.case,
+            "version": survey.version,
+            "rows": _question_rows(questions, answers, errors),
+            "has_errors": bool(errors),
+            "other_errors": [m for code, ms in errors.items() if code not in codes for m in ms],
+            "text_max_length": TEXT_ANSWER_MAX_LENGTH,
+        },
+    )
+
+
+@survey_page
+@require_http_methods(["GET", "HEAD"])
+def survey_thanks(request, token):
+    """After answering (the form redirects here): thanks, and what happens next."""
+    survey = services.survey_find(token)
+    if survey is None:
+        return _unavailable(request, "invalid")
+    response = (
+        SurveyResponse.objects.filter(survey=survey)
+        .prefetch_related(
+            Prefetch("problems", queryset=ProblemReport.objects.select_related("case"))
+        )
+        .first()
+    )
+    if response is None:  # not answered yet
+        return redirect("callbacks:survey", token=token)
+    problem_cases = [p.case.number for p in response.problems.all() if p.case_id]
+    unsatisfied = (
+        response.overall_score is not None
+        and response.overall_score < case_services.UNSATISFIED_BELOW
+    )
+    return render(
+        request,
+        "callbacks/survey_thanks.html",
+        {
+            "survey": survey,
+            "version": survey.version,
+            "problem_cases": problem_cases,
+            "unsatisfied": unsatisfied,
+        },
+    )
