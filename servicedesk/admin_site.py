@@ -24,6 +24,20 @@ MODEL_ORDER = [
     "routingrule",
     "urgencyrule",
     "followup",
+    "survey",
+    "response",
+    "satisfactionsummary",
+    "followupplan",
+    "delivery",
+    "sample",
+    "questionnaire",
+    "questionnaireversion",
+    "question",
+    "alert",
+    "report",
+    "export",
+    "risk",
+    "alertrule",
     "article",
     "plan",
     "planrevision",
@@ -50,6 +64,16 @@ class ServiceDeskAdminSite(admin.AdminSite):
                 key=lambda m: (model_rank.get(m["object_name"].lower(), len(model_rank)), m["name"])
             )
         return sorted(apps, key=lambda a: (rank.get(a["app_label"], len(rank)), a["name"]))
+
+
+    def index(self, request, extra_context=None):
+        # Supervisors and managers land on the dashboard; everyone else on the app list.
+        from servicedesk.reports import dashboard
+
+        extra_context = dict(extra_context or {})
+        if dashboard.wants_dashboard(request.user):
+            extra_context["dashboard"] = dashboard.dashboard_page(request.user)
+        return super().index(request, extra_context)
 
 
 class ServiceDeskAdminConfig(AdminConfig):

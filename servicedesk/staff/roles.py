@@ -53,9 +53,8 @@ ROLE_PERMISSIONS = {
         "complaints.cancel_case",
         "complaints.merge_case",
         "complaints.view_personal_data",
-        "callbacks.add_followupcall",
+        # Working the callback queue (take, record a call, cancel) is changing a follow-up.
         "callbacks.change_followup",
-        "callbacks.change_followupcall",
         "knowledge.add_article",
         "knowledge.change_article",
     ],

@@ -56,20 +56,20 @@ def resolve_case(agent, django_capture_on_commit_callbacks):
 
     def make(when=None, **intake_overrides):
         when = when or at(2026, 11, 2, 10)
-        with time_machine.travel(when, tick=False):
-            with django_capture_on_commit_callbacks(execute=True):
-                case = intake(**intake_overrides).case
-                if case.assignee_id is None:
-                    case = case_services.case_transition(
-                        case=case,
-                        name="assign",
-                        user=agent,
-                        department=agent.departments.first(),
-                        assignee=agent,
-                    )
-                case = walk(
-                    case, agent, ("start_investigation", {}), ("resolve", {"result": "已处理"})
+        with (
+            time_machine.travel(when, tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            case = intake(**intake_overrides).case
+            if case.assignee_id is None:
+                case = case_services.case_transition(
+                    case=case,
+                    name="assign",
+                    user=agent,
+                    department=agent.departments.first(),
+                    assignee=agent,
                 )
+            case = walk(case, agent, ("start_investigation", {}), ("resolve", {"result": "已处理"}))
         case.refresh_from_db()
         return case
 

@@ -182,10 +182,10 @@ def test_failed_sending_is_retried_then_handed_to_the_callback_queue(resolve_cas
 
 def test_queries_per_dispatch_batch_are_bounded(resolve_case, settings):
     settings.SURVEY_BATCH_SIZE = 50
-    cases = _email_case(resolve_case, 3)
+    _email_case(resolve_case, 3)
     with CaptureQueriesContext(connection) as few:
         services.survey_dispatch_sweep(now=at(2026, 11, 2, 12))
-    cases = _email_case(resolve_case, 30, when=at(2026, 11, 2, 11))
+    _email_case(resolve_case, 30, when=at(2026, 11, 2, 11))
     with CaptureQueriesContext(connection) as many:
         services.survey_dispatch_sweep(now=at(2026, 11, 2, 13))
     assert len(mail.outbox) == 33
