@@ -197,6 +197,8 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["-created_at"]
+        # Periodic follow-ups walk one tier's customers in id order.
+        indexes = [models.Index(fields=["tier", "id"], name="customer_tier_idx")]
 
     def __str__(self):
         return self.name
@@ -583,6 +585,13 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["priority", "state"], name="case_priority_idx"),
             models.Index(fields=["type", "-created_at"], name="case_type_idx"),
             models.Index(fields=["category", "-created_at"], name="case_category_idx"),
+            # Reports and the dashboard count by receipt and resolution time.
+            models.Index(fields=["-created_at"], name="case_created_idx"),
+            models.Index(
+                fields=["resolved_at"],
+                name="case_resolved_idx",
+                condition=Q(resolved_at__isnull=False),
+            ),
             # The escalation sweep's one column; only cases with a deadline ahead are in it.
             models.Index(
                 fields=["next_escalation_at"],
