@@ -732,3 +732,14 @@ class ProblemReport(models.Model):
 
     def __str__(self):
         return self.description[:50]
+
+
+class SatisfactionSummary(Response):
+    """No data of its own: the admin's satisfaction summary page (满意度统计) hangs on it, and
+    its one permission, "view", is who may see the satisfaction figures (page and API)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("satisfaction summary")
+        verbose_name_plural = _("satisfaction summary")
+        default_permissions = ("view",)
