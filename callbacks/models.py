@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class QuestionKind(models.TextChoices):
@@ -440,7 +441,7 @@ class FollowUpPurpose(models.TextChoices):
 
 class FollowUpStatus(models.TextChoices):
     PENDING = "pending", _("To call")
-    DONE = "done", _("Done")
+    DONE = "done", pgettext_lazy("status", "Done")
     UNREACHABLE = "unreachable", _("Unreachable")
     CANCELLED = "cancelled", _("Cancelled")
 
