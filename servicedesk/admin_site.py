@@ -65,7 +65,6 @@ class ServiceDeskAdminSite(admin.AdminSite):
             )
         return sorted(apps, key=lambda a: (rank.get(a["app_label"], len(rank)), a["name"]))
 
-
     def index(self, request, extra_context=None):
         # Supervisors and managers land on the dashboard; everyone else on the app list.
         from servicedesk.reports import dashboard

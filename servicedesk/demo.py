@@ -1,7 +1,7 @@
 """Demo data for `make run`: departments, staff in every role, then each app's own demo data.
 
 Loaded once: a database that already has staff users is left alone. Each app may provide
-`<app>.demo.seed(staff)`; they run from the lowest app up (knowledge, complaints, callbacks).
+`<app>.demo.seed(staff)`; they run from the lowest app up (knowledge, complaints, callbacks, reports).
 """
 
 import importlib
@@ -37,7 +37,7 @@ STAFF = [
     ("product1", "郑", "经理", roles.HANDLER, ["product"], False),
 ]
 
-APPS_IN_ORDER = ["knowledge", "complaints", "callbacks"]
+APPS_IN_ORDER = ["knowledge", "complaints", "callbacks", "servicedesk.reports"]
 
 
 def is_seeded():

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("complaints.api")),
     path("", include("knowledge.api")),
     path("", include("callbacks.api")),
+    path("", include("servicedesk.reports.api")),
 ]
 
 urlpatterns = [

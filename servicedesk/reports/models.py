@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ReportKind(models.TextChoices):
@@ -49,6 +50,8 @@ class Report(models.Model):
         verbose_name = _("report")
         verbose_name_plural = _("reports")
         ordering = ["-period_start", "-generated_at"]
+        # Viewing the list is for supervisors too; the workbooks themselves are for managers.
+        permissions = [("download_report", _("Can download report workbooks"))]
         indexes = [models.Index(fields=["kind", "period_start"], name="reports_report_period")]
         constraints = [
             models.UniqueConstraint(
@@ -69,7 +72,7 @@ class Report(models.Model):
 class ExportStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
+    DONE = "done", pgettext_lazy("status", "Done")
     FAILED = "failed", _("Failed")
 
 

@@ -1,0 +1,165 @@
+"""The manager dashboard (the admin index for supervisors and managers): reads only.
+
+Every figure is one aggregate query over indexed columns, so the page costs the same number
+of queries whatever the volume. Case figures respect what the user may see (visible_to).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from callbacks import metrics
+from callbacks.models import FollowUp, Response
+from complaints.models import OPEN_STATES, Case, Channel, SlaBreach, State
+
+from .models import Alert, AlertStatus
+
+TREND_DAYS = 14
+DUE_SOON_HOURS = 4
+
+
+@dataclass
+class Dashboard:
+    today_received: int = 0
+    today_by_channel: list = field(default_factory=list)  # [(label, count)], largest first
+    daily: list = field(default_factory=list)  # [(date, count)] for the last TREND_DAYS days
+    open_by_state: list = field(default_factory=list)  # [(label, count)] in workflow order
+    open_total: int = 0
+    overdue: int = 0
+    due_soon: int = 0
+    escalated_open: int = 0
+    breaches_today: int = 0
+    breaches_week: int = 0
+    satisfaction_answers: int = 0
+    satisfaction_rate: object = None  # Decimal share or None
+    satisfaction_score: object = None
+    satisfaction_meets_target: object = None
+    satisfaction_target: object = metrics.SATISFACTION_TARGET
+    followups_due_today: int = 0
+    followups_overdue: int = 0
+    alerts: list = field(default_factory=list)
+    alerts_open: int = 0
+
+
+def _day_start(now):
+    return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def dashboard_figures(user, now=None):
+    now = now or timezone.now()
+    today = _day_start(now)
+    tomorrow = today + datetime.timedelta(days=1)
+    month_start = today.replace(day=1)
+    cases = Case.objects.visible_to(user)
+    d = Dashboard()
+
+    trend_start = today - datetime.timedelta(days=TREND_DAYS - 1)
+    per_day = {}
+    channel_today = {}
+    rows = (
+        cases.filter(created_at__gte=trend_start)
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values_list("day", "channel")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for day, channel, n in rows:
+        per_day[day] = per_day.get(day, 0) + n
+        if day == today.date():
+            channel_today[channel] = channel_today.get(channel, 0) + n
+    d.daily = [
+        (day, per_day.get(day, 0))
+        for day in (trend_start.date() + datetime.timedelta(days=i) for i in range(TREND_DAYS))
+    ]
+    labels = dict(Channel.choices)
+    d.today_by_channel = sorted(
+        ((str(labels.get(k, k)), n) for k, n in channel_today.items()), key=lambda kv: -kv[1]
+    )
+    d.today_received = sum(channel_today.values())
+
+    counts = cases.aggregate(
+        overdue=Count("pk", filter=Q(state__in=OPEN_STATES, current_due__lt=now)),
+        due_soon=Count(
+            "pk",
+            filter=Q(
+                state__in=OPEN_STATES,
+                current_due__gte=now,
+                current_due__lte=now + datetime.timedelta(hours=DUE_SOON_HOURS),
+            ),
+        ),
+        escalated=Count("pk", filter=Q(state__in=OPEN_STATES, escalation_level__gte=1)),
+        **{f"state_{s}": Count("pk", filter=Q(state=s)) for s in OPEN_STATES},
+    )
+    d.overdue, d.due_soon, d.escalated_open = (
+        counts["overdue"],
+        counts["due_soon"],
+        counts["escalated"],
+    )
+    state_labels = dict(State.choices)
+    d.open_by_state = [(str(state_labels[s]), counts[f"state_{s}"]) for s in OPEN_STATES]
+    d.open_total = sum(n for _label, n in d.open_by_state)
+
+    breaches = SlaBreach.objects.filter(
+        escalated_at__gte=today - datetime.timedelta(days=6), case__in=cases
+    ).aggregate(week=Count("pk"), today=Count("pk", filter=Q(escalated_at__gte=today)))
+    d.breaches_today, d.breaches_week = breaches["today"], breaches["week"]
+
+    scores = list(
+        Response.objects.filter(
+            answered_at__gte=month_start, overall_score__isnull=False
+        ).values_list("overall_score", flat=True)
+    )
+    d.satisfaction_answers = len(scores)
+    d.satisfaction_rate = metrics.satisfaction_rate(scores)
+    d.satisfaction_score = metrics.satisfaction_score(scores)
+    d.satisfaction_meets_target = metrics.meets_target(d.satisfaction_rate)
+
+    followups = FollowUp.objects.pending().aggregate(
+        due_today=Count("pk", filter=Q(due_at__gte=today, due_at__lt=tomorrow)),
+        overdue=Count("pk", filter=Q(due_at__lt=today)),
+    )
+    d.followups_due_today, d.followups_overdue = followups["due_today"], followups["overdue"]
+
+    unclosed = Alert.objects.exclude(status=AlertStatus.CLOSED)
+    d.alerts = list(unclosed.select_related("rule").order_by("-raised_at")[:5])
+    d.alerts_open = unclosed.count()
+    return d
+
+
+def wants_dashboard(user):
+    """Supervisors and managers (whoever may view alerts) get the dashboard as their index."""
+    return user.is_active and user.has_perm("reports.view_alert")
+
+
+def dashboard_page(user, now=None):
+    """The figures plus their charts, for the admin index template."""
+    from callbacks import charts
+
+    d = dashboard_figures(user, now)
+    d.chart_daily = charts.column_chart(
+        [(day.strftime("%m-%d"), n, str(n)) for day, n in d.daily],
+        title=_("Cases received per day"),
+        desc=_("The last %(days)s days, today last.") % {"days": TREND_DAYS},
+        width=760,
+    )
+    d.chart_states = charts.bar_chart(
+        [(label, n, str(n), None) for label, n in d.open_by_state],
+        title=_("Open cases by state"),
+        desc=_("Cases not yet closed, by where they are in the workflow."),
+        width=480,
+    )
+    d.chart_channels = (
+        charts.bar_chart(
+            [(label, n, str(n), None) for label, n in d.today_by_channel],
+            title=_("Received today by channel"),
+            desc=_("Cases received since midnight, by the channel they came in."),
+            width=480,
+        )
+        if d.today_by_channel
+        else ""
+    )
+    return d
