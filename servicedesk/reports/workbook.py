@@ -17,7 +17,7 @@ from itertools import zip_longest
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, PieChart, Reference
@@ -268,7 +268,7 @@ def _summary(wb, title, f):
             _("This period"),
             _("Target"),
             _("Previous period"),
-            _("Change"),
+            pgettext("difference", "Change"),
             _("Change (%)"),
             _("Target met"),
         ]
