@@ -21,7 +21,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from . import (
     admin_exports,  # noqa: F401  (registers the Export admin)
@@ -92,9 +92,9 @@ def add_service_errors(form, exc):
 
 
 class GenerateReportForm(forms.Form):
-    start = forms.DateField(label=gettext_lazy("from"), widget=widgets.AdminDateWidget)
+    start = forms.DateField(label=pgettext_lazy("period", "From"), widget=widgets.AdminDateWidget)
     end = forms.DateField(
-        label=gettext_lazy("to"),
+        label=pgettext_lazy("period", "To"),
         widget=widgets.AdminDateWidget,
         help_text=gettext_lazy("Inclusive."),
     )
@@ -318,11 +318,11 @@ class CloseAlertForm(forms.Form):
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
+    # The message names the rule and carries the figures: it is the column people read.
     list_display = [
-        "raised_at", "rule", "subject_column", "message_short", "status_column",
-        "cleared_column", "last_checked_at",
+        "raised_at", "message_short", "subject_column", "status_column", "cleared_column",
     ]  # fmt: skip
-    list_display_links = ["raised_at"]
+    list_display_links = ["message_short"]
     list_filter = ["status", BackToNormalFilter, "rule__indicator", "rule"]
     list_select_related = ["rule"]
     search_fields = ["message", "subject", "note"]
@@ -351,7 +351,8 @@ class AlertAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("message"))
     def message_short(self, obj):
-        return obj.message if len(obj.message) <= 100 else obj.message[:99] + "…"
+        text = obj.message if len(obj.message) <= 100 else obj.message[:99] + "…"
+        return format_html('<span style="display:inline-block;min-width:24em">{}</span>', text)
 
     @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_column(self, obj):

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from servicedesk.staff import roles
 
@@ -73,8 +73,8 @@ class PeriodForm(forms.Form):
         ],
         initial=CASES,
     )
-    start = forms.DateField(label=gettext_lazy("from"), widget=widgets.AdminDateWidget)
-    end = forms.DateField(label=gettext_lazy("to"), widget=widgets.AdminDateWidget)
+    start = forms.DateField(label=pgettext_lazy("period", "From"), widget=widgets.AdminDateWidget)
+    end = forms.DateField(label=pgettext_lazy("period", "To"), widget=widgets.AdminDateWidget)
 
     SERVICE_FIELDS = {"from": "start", "to": "end"}
 

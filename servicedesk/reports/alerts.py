@@ -29,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from callbacks import metrics
 from complaints.models import Category, SlaStage
@@ -59,8 +59,8 @@ FIGURE_LABELS = {
     "threshold": gettext_lazy("threshold"),
     "min_count": gettext_lazy("minimum count"),
     "window_days": gettext_lazy("looking back (days)"),
-    "from": gettext_lazy("from"),
-    "to": gettext_lazy("to"),
+    "from": pgettext_lazy("period", "From"),
+    "to": pgettext_lazy("period", "To"),
     "previous_from": gettext_lazy("window before, from"),
 }
 

@@ -6,19 +6,21 @@ issues a constant number of queries whatever the volume — aggregates, `values(
 one ordered slice for the median — and never one per case. `case_rows(start, end)` streams
 the period's cases as tuples for the case list, contact details always masked.
 
-Definitions (the README's "Monthly report" section repeats them):
+Definitions:
 
 * received: cases registered in the period, whatever became of them; merged (duplicates) and
   cancelled (spam, withdrawn) ones are left out of the resolution rate and the open counts;
 * resolved / closed: cases whose resolution / closing time falls in the period; the
   resolution rate is the share of the period's cases (merged and cancelled left out) resolved
   by the end of the period;
-* open at the end: received by then and not resolved by then;
+* open at the end: received by then and not resolved by then (nor merged or cancelled);
+* top problems: the most frequent (category, product) pairs among the period's cases;
 * first response: from receipt to the first answer to the customer, cases received in the
   period; the median is taken by the database (an ordered slice), so it is portable;
-* deadlines met, per stage: the stages that fell due in the period (the `*_due` columns),
-  done (`*_done_at`) by their deadline, among those done or still pending when they fell due
-  — the rule of `Case.pending_deadlines`;
+* deadlines met, per stage: of the stages that fell due in the period (the `*_due` columns)
+  and were done (`*_done_at`) or are still to meet (the rule of `Case.pending_deadlines`:
+  a stage of a case that ended before reaching it is not counted), those done by their
+  deadline;
 * a case "missed a deadline" when a stage was done late or is pending past its deadline;
 * satisfaction: the answers given in the period, through callbacks.metrics (problem
   incidence counts distinct customers, as the satisfaction summary does);
@@ -360,7 +362,8 @@ def _pending(stage):
 
 
 def _stage_counted(stage, start_m, end_m, cutoff):
-    """Fell due in [start_m, end_m), and done, or still pending when it fell due."""
+    """Fell due in [start_m, end_m), and was done, or is still to meet and past due at
+    `cutoff` (a stage of a case that ended before reaching it is not counted)."""
     due, done = sla.CASE_STAGES[stage]
     window = Q(**{f"{due}__gte": start_m, f"{due}__lt": end_m})
     return window & (

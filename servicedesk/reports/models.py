@@ -24,8 +24,8 @@ class ReportKind(models.TextChoices):
 
 class Report(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=ReportKind.choices)
-    period_start = models.DateField(_("from"))
-    period_end = models.DateField(_("to"), help_text=_("Inclusive."))
+    period_start = models.DateField(pgettext_lazy("period", "From"))
+    period_end = models.DateField(pgettext_lazy("period", "To"), help_text=_("Inclusive."))
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
     file = models.FileField(_("file"), upload_to="reports/%Y/%m/", max_length=300)
     size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
