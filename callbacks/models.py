@@ -550,6 +550,7 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"], name="callbacks_followup_due"),
             models.Index(fields=["assignee", "status", "due_at"], name="callbacks_followup_mine"),
+            models.Index(fields=["purpose", "status"], name="callbacks_followup_purpose"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -672,6 +673,16 @@ class Response(models.Model):
         verbose_name = _("questionnaire answer")
         verbose_name_plural = _("questionnaire answers")
         ordering = ["-answered_at"]
+        # The answer list's filters.
+        indexes = [
+            models.Index(fields=["method", "-answered_at"], name="callbacks_response_method"),
+            models.Index(fields=["overall_score"], name="callbacks_response_score"),
+            models.Index(
+                fields=["-answered_at"],
+                name="callbacks_response_problem",
+                condition=Q(has_problem=True),
+            ),
+        ]
 
     def __str__(self):
         return _("%(customer)s on %(at)s") % {
