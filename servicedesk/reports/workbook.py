@@ -93,6 +93,10 @@ CASE_LIST_COLUMNS = [
 ]
 
 
+# Excel's limit (1,048,576 rows) less the header row.
+CASE_LIST_MAX_ROWS = 1_048_575
+
+
 def _text(value):
     return str(value) if isinstance(value, Promise) else value
 
@@ -615,6 +619,8 @@ def _cases(wb, title, rows):
     count = 0
     append = s.ws.append
     for values in rows:
+        if count == CASE_LIST_MAX_ROWS:
+            break  # Excel's sheet ends there; the Summary still counts every case
         out = list(values)
         out[missed] = yes if out[missed] else no
         for i, cell in styled.items():
