@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -28,6 +28,7 @@ from . import (
     admin_exports,  # noqa: F401  (registers the Export admin)
     alerts,
     services,
+    workbook,
 )
 from .models import Alert, AlertRule, AlertStatus, Report, ReportKind, Risk
 
@@ -166,9 +167,14 @@ class ReportAdmin(admin.ModelAdmin):
     def row_counts_table(self, obj):
         if not obj.row_counts:
             return "—"
+        # PostgreSQL's jsonb does not keep key order: show the sheets in the workbook's order
+        # (titles are stored in the report's language).
+        with translation.override(obj.language):
+            order = {str(title): i for i, (_key, title) in enumerate(workbook.SHEETS)}
+        rows = sorted(obj.row_counts.items(), key=lambda kv: order.get(kv[0], len(order)))
         return format_html(
             "<table><tbody>{}</tbody></table>",
-            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", obj.row_counts.items()),
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
         )
 
     @admin.display(description=gettext_lazy("file"))

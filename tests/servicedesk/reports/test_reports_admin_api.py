@@ -398,3 +398,19 @@ def test_the_schema_documents_reports_and_alerts(manager):
     assert schema.status_code == 200
     paths = schema.json()["paths"]
     assert {"/api/v1/reports/", "/api/v1/reports/{id}/download/", "/api/v1/alerts/"} <= set(paths)
+
+
+def test_rows_per_sheet_follow_the_workbook_order(client, manager):
+    # Stored in any order (PostgreSQL's jsonb keeps none); shown in the workbook's order.
+    report = ReportFactory(
+        language="en", row_counts={"Case list": 88, "By channel": 9, "Summary": 14}
+    )
+    page = logged_in(client, manager).get(reverse("admin:reports_report_change", args=[report.pk]))
+    html = page.content.decode()
+    table = html[html.index("<table><tbody><tr><th>") :]
+    table = table[: table.index("</table>")]
+    assert [th.split("</th>")[0] for th in table.split("<th>")[1:]] == [
+        "Summary",
+        "By channel",
+        "Case list",
+    ]
