@@ -15,10 +15,8 @@ check refuses, and nobody could answer.
 
 import functools
 import math
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
@@ -27,22 +25,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from complaints import services as case_services
-from complaints.views import client_ip
+from servicedesk import ratelimit
 
 from . import services
 from .models import TEXT_ANSWER_MAX_LENGTH, ProblemReport, QuestionKind
 from .models import Response as SurveyResponse
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
 # The status of each page a link can lead to when the survey cannot be answered.
 UNAVAILABLE_STATUS = {"invalid": 404, "expired": 410, "answered": 200}
+RATE_SCOPE = "callbacks:survey"
 
 
 def survey_rate_limit():
-    """(answers, seconds) from settings.SURVEY_RATE_LIMIT: "20/h", "30/minute" …"""
-    count, _sep, unit = str(settings.SURVEY_RATE_LIMIT).partition("/")
-    return int(count), _UNITS[(unit.strip() or "h")[0].lower()]
+    """(answers, seconds) from settings.SURVEY_RATE_LIMIT."""
+    return ratelimit.parse_rate(settings.SURVEY_RATE_LIMIT)
 
 
 def survey_rate_check(request):
@@ -51,17 +47,10 @@ def survey_rate_check(request):
     Returns 0 when it is allowed, else the seconds until the next window (not counted then).
     Every attempt counts, invalid ones too: the limit is there against floods of POSTs.
     """
-    limit, period = survey_rate_limit()
-    # A fixed window per client address, in the shared cache (database or Redis), so the
-    # count holds across web processes. get + set rather than incr: the database cache's
-    # incr would reset the expiry.
-    window = int(time.time() // period)
-    key = f"callbacks:survey:{client_ip(request)}:{window}"
-    used = cache.get(key, 0)
-    if used >= limit:
-        return max(1, math.ceil((window + 1) * period - time.time()))
-    cache.set(key, used + 1, timeout=period)
-    return 0
+    wait = ratelimit.retry_after(request, scope=RATE_SCOPE, rate=settings.SURVEY_RATE_LIMIT)
+    if not wait:
+        ratelimit.count(request, scope=RATE_SCOPE, rate=settings.SURVEY_RATE_LIMIT)
+    return wait
 
 
 def page_language(request):
