@@ -6,7 +6,6 @@ Thin by design: generating, acknowledging and closing go through reports.service
 """
 
 import calendar
-import os
 
 from django import forms
 from django.conf import settings
@@ -14,7 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import F
-from django.http import FileResponse, Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -30,6 +29,7 @@ from . import (
     services,
     workbook,
 )
+from .downloads import file_download
 from .models import Alert, AlertRule, AlertStatus, Report, ReportKind, Risk
 
 DOWNLOAD = "reports.download_report"
@@ -213,14 +213,7 @@ class ReportAdmin(admin.ModelAdmin):
         """The workbook, to managers (the "download" right) only."""
         if not request.user.has_perm(DOWNLOAD):
             raise PermissionDenied
-        report = get_object_or_404(Report, pk=pk)
-        if not report.file:
-            raise Http404
-        try:
-            handle = report.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404 from exc
-        return FileResponse(handle, as_attachment=True, filename=os.path.basename(report.file.name))
+        return file_download(get_object_or_404(Report, pk=pk).file)
 
     def generate_view(self, request):
         """Generate a report for any period now; a whole calendar month makes the monthly

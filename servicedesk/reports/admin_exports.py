@@ -7,14 +7,13 @@ never changed or deleted here: each row is the audit of who exported what, when.
 """
 
 import datetime
-import os
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import widgets
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import prefetch_related_objects
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,6 +26,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from servicedesk.staff import roles
 
 from . import exports, services
+from .downloads import file_download
 from .models import Export, ExportKind, ExportStatus
 
 STATUS_COLOURS = {
@@ -209,14 +209,11 @@ class ExportAdmin(admin.ModelAdmin):
             raise Http404
         if not self.has_view_permission(request, export):
             raise PermissionDenied
-        if export.status != ExportStatus.DONE or not export.file:
+        if export.status != ExportStatus.DONE:
             raise Http404
-        try:
-            handle = export.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404 from exc
+        response = file_download(export.file)
         services.export_record_download(export=export)
-        return FileResponse(handle, as_attachment=True, filename=os.path.basename(export.file.name))
+        return response
 
     def add_view(self, request, form_url="", extra_context=None):
         """The "New export" page: a period (its cases, or its report workbook), or — arriving

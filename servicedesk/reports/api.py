@@ -11,9 +11,6 @@ Read only: acknowledging and closing alerts happen in the admin. Authentication 
 cases API (token or admin session); `download_url` is null for users who may not download.
 """
 
-import os
-
-from django.http import FileResponse, Http404
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -25,10 +22,9 @@ from rest_framework.routers import SimpleRouter
 
 from complaints.serializers import ErrorSerializer
 
+from .downloads import XLSX, file_download
 from .models import Alert, AlertStatus, Indicator, Report, ReportKind
 from .serializers import DOWNLOAD, AlertSerializer, ReportSerializer
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 ERRORS = {
     401: OpenApiResponse(ErrorSerializer, description="Not authenticated."),
@@ -99,19 +95,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["get"], url_path="download", url_name="download")
     def download(self, request, pk=None):
-        report = self.get_object()
-        if not report.file:
-            raise Http404
-        try:
-            handle = report.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404 from exc
-        return FileResponse(
-            handle,
-            as_attachment=True,
-            filename=os.path.basename(report.file.name),
-            content_type=XLSX,
-        )
+        return file_download(self.get_object().file)
 
 
 class AlertFilter(filters.FilterSet):
