@@ -9,8 +9,6 @@ page, which call services.followup_take / followup_record_call / followup_cancel
 answers come from the workflows and are read-only here.
 """
 
-import datetime
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Subquery
@@ -41,6 +39,7 @@ from .models import (
     Response,
     Survey,
     VersionStatus,
+    local_day,
 )
 
 #: Working the queue: taking, calling and cancelling follow-ups.
@@ -300,12 +299,6 @@ FOLLOWUP_STATUS_COLOURS = {
 }
 
 
-def _today(now):
-    """Today's bounds in local time: [start, end)."""
-    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, start + datetime.timedelta(days=1)
-
-
 def _local(moment):
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
@@ -346,13 +339,12 @@ class DueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         now = timezone.now()
-        start, end = _today(now)
         if self.value() == "today":
-            return queryset.pending().filter(due_at__gte=start, due_at__lt=end)
+            return queryset.due_today(now)
         if self.value() == "overdue":
             return queryset.overdue(now)
         if self.value() == "later":
-            return queryset.pending().filter(due_at__gte=end)
+            return queryset.due_later(now)
         return queryset
 
 
@@ -526,8 +518,7 @@ class FollowUpAdmin(DetailRelatedMixin, NormalizedPhoneSearchMixin, admin.ModelA
         due = _local(obj.due_at)
         if obj.status != FollowUpStatus.PENDING:
             return due
-        now = timezone.now()
-        start, end = _today(now)
+        start, end = local_day(timezone.now())
         if obj.due_at < start:
             return format_html("{}<br>{}", due, badge(_("overdue"), DUE_COLOURS["overdue"]))
         if obj.due_at < end:

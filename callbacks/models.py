@@ -6,6 +6,8 @@ and retired versions are read-only, so an answer always points at the exact word
 customer saw. Changing a questionnaire in use means starting a new draft version (a copy).
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -446,6 +448,13 @@ class FollowUpStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+def local_day(now):
+    """Today's bounds in local time: [start, end). What "today" and "overdue" mean in the
+    callback queue."""
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + datetime.timedelta(days=1)
+
+
 class FollowUpQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(status=FollowUpStatus.PENDING)
@@ -455,8 +464,14 @@ class FollowUpQuerySet(models.QuerySet):
 
     def overdue(self, now):
         """Pending and due before today began (local time)."""
-        start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-        return self.pending().filter(due_at__lt=start)
+        return self.pending().filter(due_at__lt=local_day(now)[0])
+
+    def due_today(self, now):
+        start, end = local_day(now)
+        return self.pending().filter(due_at__gte=start, due_at__lt=end)
+
+    def due_later(self, now):
+        return self.pending().filter(due_at__gte=local_day(now)[1])
 
 
 class FollowUp(models.Model):

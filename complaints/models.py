@@ -327,6 +327,19 @@ class CaseNumberSequence(models.Model):
 # --- the case ----------------------------------------------------------------------------
 
 
+def deadline_pending_q(stage):
+    """Case.pending_deadlines as a query, for one stage: its deadline is set and not yet met,
+    and the case is in a state where the stage still applies. Reports and alerts count
+    deadlines with it, so they read "missed" exactly as the case page does."""
+    due, done = sla.CASE_STAGES[stage]
+    q = Q(**{f"{done}__isnull": True, f"{due}__isnull": False})
+    if stage == sla.FIRST_RESPONSE:
+        return q & ~Q(state__in=FINAL_STATES)
+    if stage == sla.SATISFACTION:
+        return q & Q(state=State.RESOLVED)
+    return q & Q(state__in=ACTIVE_STATES)
+
+
 class CaseQuerySet(models.QuerySet):
     def active(self):
         """Somebody still has work to do: the working queues."""

@@ -52,7 +52,6 @@ def _day_start(now):
 def dashboard_figures(user, now=None):
     now = now or timezone.now()
     today = _day_start(now)
-    tomorrow = today + datetime.timedelta(days=1)
     month_start = today.replace(day=1)
     cases = Case.objects.visible_to(user)
     d = Dashboard()
@@ -81,24 +80,14 @@ def dashboard_figures(user, now=None):
     )
     d.today_received = sum(channel_today.values())
 
+    # The one definition of "overdue" and "due soon" is the case QuerySet's.
+    d.overdue = cases.overdue(now).count()
+    d.due_soon = cases.due_within(now, DUE_SOON_HOURS).count()
     counts = cases.aggregate(
-        overdue=Count("pk", filter=Q(state__in=OPEN_STATES, current_due__lt=now)),
-        due_soon=Count(
-            "pk",
-            filter=Q(
-                state__in=OPEN_STATES,
-                current_due__gte=now,
-                current_due__lte=now + datetime.timedelta(hours=DUE_SOON_HOURS),
-            ),
-        ),
         escalated=Count("pk", filter=Q(state__in=OPEN_STATES, escalation_level__gte=1)),
         **{f"state_{s}": Count("pk", filter=Q(state=s)) for s in OPEN_STATES},
     )
-    d.overdue, d.due_soon, d.escalated_open = (
-        counts["overdue"],
-        counts["due_soon"],
-        counts["escalated"],
-    )
+    d.escalated_open = counts["escalated"]
     state_labels = dict(State.choices)
     d.open_by_state = [(str(state_labels[s]), counts[f"state_{s}"]) for s in OPEN_STATES]
     d.open_total = sum(n for _label, n in d.open_by_state)
@@ -118,11 +107,8 @@ def dashboard_figures(user, now=None):
     d.satisfaction_score = metrics.satisfaction_score(scores)
     d.satisfaction_meets_target = metrics.meets_target(d.satisfaction_rate)
 
-    followups = FollowUp.objects.pending().aggregate(
-        due_today=Count("pk", filter=Q(due_at__gte=today, due_at__lt=tomorrow)),
-        overdue=Count("pk", filter=Q(due_at__lt=today)),
-    )
-    d.followups_due_today, d.followups_overdue = followups["due_today"], followups["overdue"]
+    d.followups_due_today = FollowUp.objects.due_today(now).count()
+    d.followups_overdue = FollowUp.objects.overdue(now).count()
 
     unclosed = Alert.objects.exclude(status=AlertStatus.CLOSED)
     d.alerts = list(unclosed.select_related("rule").order_by("-raised_at")[:5])

@@ -57,8 +57,6 @@ from callbacks.models import (
 )
 from complaints import sla
 from complaints.models import (
-    ACTIVE_STATES,
-    FINAL_STATES,
     Case,
     CaseType,
     Category,
@@ -70,6 +68,7 @@ from complaints.models import (
     SlaStage,
     State,
     Urgency,
+    deadline_pending_q,
     mask_email,
     mask_phone,
 )
@@ -350,28 +349,17 @@ def _local_key(value):
 # --- expressions -------------------------------------------------------------------------
 
 
-def _pending(stage):
-    """The stage is still to meet (Case.pending_deadlines as a Q)."""
-    due, done = sla.CASE_STAGES[stage]
-    q = Q(**{f"{done}__isnull": True, f"{due}__isnull": False})
-    if stage == sla.FIRST_RESPONSE:
-        return q & ~Q(state__in=FINAL_STATES)
-    if stage == sla.SATISFACTION:
-        return q & Q(state=State.RESOLVED)
-    return q & Q(state__in=ACTIVE_STATES)
-
-
-def _stage_counted(stage, start_m, end_m, cutoff):
+def stage_counted(stage, start_m, end_m, cutoff):
     """Fell due in [start_m, end_m), and was done, or is still to meet and past due at
     `cutoff` (a stage of a case that ended before reaching it is not counted)."""
     due, done = sla.CASE_STAGES[stage]
     window = Q(**{f"{due}__gte": start_m, f"{due}__lt": end_m})
     return window & (
-        Q(**{f"{done}__isnull": False}) | (_pending(stage) & Q(**{f"{due}__lt": cutoff}))
+        Q(**{f"{done}__isnull": False}) | (deadline_pending_q(stage) & Q(**{f"{due}__lt": cutoff}))
     )
 
 
-def _stage_met(stage, start_m, end_m):
+def stage_met(stage, start_m, end_m):
     due, done = sla.CASE_STAGES[stage]
     return Q(**{f"{due}__gte": start_m, f"{due}__lt": end_m, f"{done}__lte": F(due)})
 
@@ -380,7 +368,9 @@ def _missed(cutoff):
     """Some stage done late, or pending past its deadline at `cutoff`."""
     q = Q()
     for stage, (due, done) in sla.CASE_STAGES.items():
-        q |= Q(**{f"{done}__gt": F(due)}) | (_pending(stage) & Q(**{f"{due}__lt": cutoff}))
+        q |= Q(**{f"{done}__gt": F(due)}) | (
+            deadline_pending_q(stage) & Q(**{f"{due}__lt": cutoff})
+        )
     return q
 
 
@@ -472,9 +462,9 @@ def _kpis(start_m, end_m, cutoff):
     stage_counts = {}
     for stage in sla.CASE_STAGES:
         stage_counts[f"due_{stage}"] = Count(
-            "pk", filter=_stage_counted(stage, start_m, end_m, cutoff)
+            "pk", filter=stage_counted(stage, start_m, end_m, cutoff)
         )
-        stage_counts[f"met_{stage}"] = Count("pk", filter=_stage_met(stage, start_m, end_m))
+        stage_counts[f"met_{stage}"] = Count("pk", filter=stage_met(stage, start_m, end_m))
     totals = Case.objects.filter(created_at__lt=end_m).aggregate(
         resolved=Count("pk", filter=Q(resolved_at__gte=start_m, resolved_at__lt=end_m)),
         closed=Count("pk", filter=Q(closed_at__gte=start_m, closed_at__lt=end_m)),
@@ -622,8 +612,8 @@ def _trend(first_m, end_m, cutoff, months):
             .annotate(m=TruncMonth(due, tzinfo=tz))
             .values_list("m")
             .annotate(
-                counted=Count("pk", filter=_stage_counted(stage, first_m, end_m, cutoff)),
-                met=Count("pk", filter=_stage_met(stage, first_m, end_m)),
+                counted=Count("pk", filter=stage_counted(stage, first_m, end_m, cutoff)),
+                met=Count("pk", filter=stage_met(stage, first_m, end_m)),
             )
             .order_by()
         )

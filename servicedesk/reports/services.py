@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from callbacks.models import Response
 from complaints import sla
-from complaints.models import ACTIVE_STATES, OPEN_STATES, Case, CaseType, State
+from complaints.models import Case, CaseType, State
 from servicedesk.staff import roles
 from servicedesk.staff.models import User
 from servicedesk.staff.services import notify
@@ -329,13 +329,6 @@ _NOT_WORKED = [State.MERGED, State.CANCELLED]
 
 # In which states a deadline not yet met is still to meet (as Case.pending_deadlines reads
 # it for one case): a deadline of a case that ended before reaching the stage is not a miss.
-_PENDING_IN = {
-    sla.FIRST_RESPONSE: OPEN_STATES,
-    sla.INVESTIGATION: ACTIVE_STATES,
-    sla.SOLUTION: ACTIVE_STATES,
-    sla.NEXT_CONTACT: ACTIVE_STATES,
-    sla.SATISFACTION: [State.RESOLVED],
-}
 
 
 def _rule_cases(rule):
@@ -364,20 +357,19 @@ def _measure_first_response(rule, window):
 
 def _measure_sla(rule, window):
     """One aggregate over the five deadline columns: per stage, the deadlines that fell due in
-    the window and were met, missed, or are still to meet (and so past due)."""
+    the window, and of those the ones met (the report's reading: data.stage_counted/met)."""
     counts, any_due = {}, Q()
-    for stage, (due, done) in sla.CASE_STAGES.items():
-        in_window = Q(**{f"{due}__gte": window.start, f"{due}__lt": window.end})
-        still_to_meet = Q(**{f"{done}__isnull": True, "state__in": _PENDING_IN[stage]})
+    for stage, (due, _done) in sla.CASE_STAGES.items():
+        end = window.end
         counts[f"{stage}__due"] = Count(
-            "pk", filter=in_window & (Q(**{f"{done}__isnull": False}) | still_to_meet)
+            "pk", filter=data.stage_counted(stage, window.start, end, end)
         )
-        counts[f"{stage}__missed"] = Count(
-            "pk", filter=in_window & (Q(**{f"{done}__gt": F(due)}) | still_to_meet)
-        )
-        any_due |= in_window
+        counts[f"{stage}__met"] = Count("pk", filter=data.stage_met(stage, window.start, end))
+        any_due |= Q(**{f"{due}__gte": window.start, f"{due}__lt": end})
     figures = _rule_cases(rule).filter(any_due).aggregate(**counts)
-    missed_by_stage = {stage: figures[f"{stage}__missed"] for stage in sla.CASE_STAGES}
+    missed_by_stage = {
+        stage: figures[f"{stage}__due"] - figures[f"{stage}__met"] for stage in sla.CASE_STAGES
+    }
     return alerts.sla_breach_rate(
         due=sum(figures[f"{stage}__due"] for stage in sla.CASE_STAGES),
         missed=sum(missed_by_stage.values()),
