@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from complaints.models import Channel
 from servicedesk.staff.models import Department, User
+from servicedesk.workdays import month_start
 
 from . import metrics
 from .models import Answer, Method, ProblemCategory, ProblemReport, QuestionKind, Response
@@ -128,11 +129,6 @@ def _period_keys(kind, date_from, date_to):
             keys.append(key)
         day += datetime.timedelta(days=1)
     return keys
-
-
-def _add_months(day, months):
-    index = day.year * 12 + day.month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -317,8 +313,8 @@ def monthly_trend(*, last_day, months=TREND_MONTHS, target=None):
     of `last_day`, oldest first; months without answers have None. One query (answers are
     counted per month and score by the database)."""
     target = metrics.SATISFACTION_TARGET if target is None else target
-    first = _add_months(last_day.replace(day=1), -(months - 1))
-    end = _add_months(last_day.replace(day=1), 1)
+    first = month_start(last_day.replace(day=1), -(months - 1))
+    end = month_start(last_day.replace(day=1), 1)
     counts = (
         Response.objects.filter(
             answered_at__gte=day_start(first),
@@ -337,7 +333,7 @@ def monthly_trend(*, last_day, months=TREND_MONTHS, target=None):
     by_month = metrics.summarise(rows, group_by="period", target=target)
     trend = []
     for i in range(months):
-        key = _month_key(_add_months(first, i))
+        key = _month_key(month_start(first, i))
         summary = by_month.get(key) or {}
         trend.append({
             "key": key,

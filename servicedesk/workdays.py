@@ -151,3 +151,9 @@ def add(start, amount, unit, cal):
         return add_clock_hours(start, amount)
     # A typo in a unit must not quietly become clock hours.
     raise ValueError(f"Unknown deadline unit {unit!r}.")
+
+
+def month_start(day, months=0):
+    """The first day of the month `months` after `day`'s month (negative: before)."""
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)

@@ -72,6 +72,7 @@ from complaints.models import (
     mask_email,
     mask_phone,
 )
+from servicedesk.workdays import month_start
 
 TREND_MONTHS = 12
 TOP_PROBLEMS = 10
@@ -307,18 +308,13 @@ def moments(start, end):
     return local_midnight(start), local_midnight(end + datetime.timedelta(days=1))
 
 
-def add_months(day, months):
-    index = day.year * 12 + day.month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 def month_end(day):
-    return add_months(day, 1) - datetime.timedelta(days=1)
+    return month_start(day, 1) - datetime.timedelta(days=1)
 
 
 def previous_month(today):
     """(first day, last day) of the month before `today`'s."""
-    first = add_months(today.replace(day=1), -1)
+    first = month_start(today.replace(day=1), -1)
     return first, month_end(first)
 
 
@@ -327,7 +323,7 @@ def previous_period(start, end):
     whole months (so November is compared with October), else the same number of days."""
     if start.day == 1 and end == month_end(end):
         months = (end.year - start.year) * 12 + end.month - start.month + 1
-        first = add_months(start, -months)
+        first = month_start(start, -months)
         return first, start - datetime.timedelta(days=1)
     days = (end - start).days + 1
     return start - datetime.timedelta(days=days), start - datetime.timedelta(days=1)
@@ -790,9 +786,9 @@ def period_figures(start, end, *, now=None):
     figures.daily = [(d, r, s) for d, (r, s) in days.items()]
 
     last = end.replace(day=1)
-    first = add_months(last, -(TREND_MONTHS - 1))
-    figures.months = [Month(add_months(first, i)) for i in range(TREND_MONTHS)]
-    _trend(local_midnight(first), local_midnight(add_months(last, 1)), now, figures.months)
+    first = month_start(last, -(TREND_MONTHS - 1))
+    figures.months = [Month(month_start(first, i)) for i in range(TREND_MONTHS)]
+    _trend(local_midnight(first), local_midnight(month_start(last, 1)), now, figures.months)
     return figures
 
 
