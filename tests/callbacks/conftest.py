@@ -74,3 +74,30 @@ def resolve_case(agent, django_capture_on_commit_callbacks):
         return case
 
     return make
+
+
+@pytest.fixture
+def clean_cache():
+    """An empty cache before and after (the survey page's rate limit counts in it)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def survey(resolve_case):
+    """A satisfaction survey sent by e-mail, its link open."""
+    from .survey_helpers import sent_survey
+
+    return sent_survey(resolve_case)
+
+
+@pytest.fixture
+def in_window():
+    """The clock stands still inside the link's validity (and inside one rate window)."""
+    from .survey_helpers import IN_WINDOW
+
+    with time_machine.travel(IN_WINDOW, tick=False):
+        yield

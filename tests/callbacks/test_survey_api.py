@@ -7,7 +7,6 @@ import threading
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
@@ -19,25 +18,7 @@ from complaints.models import Case, Channel, EventKind, State
 
 from .survey_helpers import IN_WINDOW, answers, form_data, sent_survey, token_of
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def survey(resolve_case):
-    return sent_survey(resolve_case)
-
-
-@pytest.fixture
-def in_window():
-    with time_machine.travel(IN_WINDOW, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_cache")]
 
 
 @pytest.fixture

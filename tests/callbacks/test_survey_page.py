@@ -7,7 +7,6 @@ import datetime
 import pytest
 import time_machine
 from django.conf import settings
-from django.core.cache import cache
 from django.test import Client, override_settings
 
 from callbacks import services, tokens, views
@@ -16,26 +15,7 @@ from complaints.models import Case, Channel, EventKind, State
 
 from .survey_helpers import IN_WINDOW, form_data, sent_survey, token_of
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def survey(resolve_case):
-    return sent_survey(resolve_case)
-
-
-@pytest.fixture
-def in_window():
-    """The clock stands still inside the link's validity (and inside one rate window)."""
-    with time_machine.travel(IN_WINDOW, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_cache")]
 
 
 def url(survey):
