@@ -124,7 +124,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "servicedesk",
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="servicedesk"),
         }
     }
 else:
