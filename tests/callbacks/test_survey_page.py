@@ -291,3 +291,14 @@ def test_case_subject_is_escaped(client, resolve_case, in_window):
     page = client.get(url(survey)).content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;屏幕有坏点" in page
     assert "<script>alert(1)" not in page
+
+
+def test_answering_works_when_the_cache_is_down(client, survey, in_window, caplog):
+    from tests.servicedesk.test_ratelimit import unreachable_redis_cache
+
+    with override_settings(CACHES=unreachable_redis_cache(), SURVEY_RATE_LIMIT="1/h"):
+        assert client.post(url(survey), form_data(survey, overall=None)).status_code == 200
+        response = client.post(url(survey), form_data(survey))
+    assert response.status_code == 302
+    assert Response.objects.filter(survey=survey).count() == 1
+    assert "cache is unavailable" in caplog.text
