@@ -38,11 +38,13 @@ def clear_cache(db):
 
 def test_the_web_form_works_when_the_cache_is_down(client, db, settings, tmp_path, caplog):
     settings.MEDIA_ROOT = tmp_path
-    with override_settings(CACHES=unreachable_redis_cache(), PUBLIC_FORM_RATE_LIMIT="1/h"):
-        with caplog.at_level(logging.WARNING, logger="servicedesk.ratelimit"):
-            first = client.post(SUBMIT, form_data())
-            second = client.post(SUBMIT, form_data(phone="13912345678", subject="发票开错了"))
-            invalid = client.post(SUBMIT, form_data(subject=""))
+    with (
+        override_settings(CACHES=unreachable_redis_cache(), PUBLIC_FORM_RATE_LIMIT="1/h"),
+        caplog.at_level(logging.WARNING, logger="servicedesk.ratelimit"),
+    ):
+        first = client.post(SUBMIT, form_data())
+        second = client.post(SUBMIT, form_data(phone="13912345678", subject="发票开错了"))
+        invalid = client.post(SUBMIT, form_data(subject=""))
     assert first.status_code == 302 and second.status_code == 302  # open: not limited
     assert invalid.status_code == 200
     assert Case.objects.count() == 2
