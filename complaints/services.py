@@ -1003,9 +1003,10 @@ _SWEEP_RELATED = {Case: ["department"], TechnicalRequest: ["case", "department"]
 
 
 def _send_pending_emails():
+    from servicedesk import outbox
     from servicedesk.staff.tasks import send_pending_notification_emails
 
-    send_pending_notification_emails.delay()
+    outbox.enqueue(send_pending_notification_emails)
 
 
 def _escalation_notice(case, stage, level, due_at, department_name):

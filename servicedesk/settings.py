@@ -250,6 +250,17 @@ else:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="servicedesk@localhost")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = 30
+# The outbox (servicedesk.outbox): a claimed message not marked sent within the lease is due
+# again (its worker died); a group is what one worker claims at a time.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
+OUTBOX_GROUP_SIZE = env.int("OUTBOX_GROUP_SIZE", default=20)
+NOTIFICATION_EMAIL_ATTEMPTS = env.int("NOTIFICATION_EMAIL_ATTEMPTS", default=5)
+# A running export beats every EXPORT_HEARTBEAT_SECONDS; silent for EXPORT_STALE_SECONDS, its
+# worker is taken for dead and the export sweep (every minute) restarts it, and fails it with
+# a message after EXPORT_ATTEMPTS runs.
+EXPORT_HEARTBEAT_SECONDS = env.int("EXPORT_HEARTBEAT_SECONDS", default=15)
+EXPORT_STALE_SECONDS = env.int("EXPORT_STALE_SECONDS", default=90)
+EXPORT_ATTEMPTS = env.int("EXPORT_ATTEMPTS", default=2)
 
 # --- Celery ---------------------------------------------------------------------
 CELERY_BROKER_URL = (
