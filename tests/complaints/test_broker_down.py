@@ -15,9 +15,9 @@ pytestmark = pytest.mark.django_db
 
 def test_assign_and_a_technical_request_succeed_while_the_broker_is_down(
     agent,
-    tech,
-    handler,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    tech,  # noqa: F811
+    handler,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     case = new_case(1, user=agent)
     api = client_for(agent)

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.django_db
 def test_an_export_asked_for_while_the_broker_is_down_is_saved_and_swept_later(
     client,
     supervisor,
-    cases,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    cases,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     client.force_login(supervisor)
     with broker_unreachable(), django_capture_on_commit_callbacks(execute=True):
@@ -39,8 +39,8 @@ def test_an_export_asked_for_while_the_broker_is_down_is_saved_and_swept_later(
 
 def test_an_export_whose_worker_died_restarts_then_fails_with_a_message(
     supervisor,
-    cases,
-    settings,  # noqa: F811
+    cases,  # noqa: F811
+    settings,
 ):
     export = Export.objects.create(kind=ExportKind.CASES, requested_by=supervisor, filters={})
     start = timezone.now()
