@@ -834,6 +834,37 @@ class SurveyAdmin(ReadOnlyAdmin):
     ]  # fmt: skip
     readonly_fields = fields
     detail_select_related = ["case", "customer", "version__questionnaire"]
+    # Nobody edits a survey; these two hand it back to the dispatch or to the callback queue.
+    actions = ["resend", "to_phone"]
+
+    def has_dispatch_permission(self, request):
+        return request.user.has_perm("callbacks.change_survey")
+
+    @admin.action(description=gettext_lazy("Send again"), permissions=["dispatch"])
+    def resend(self, request, queryset):
+        resent, skipped = services.survey_resend(surveys=list(queryset), user=request.user)
+        self.message_user(
+            request,
+            _("%(n)s surveys will be sent again at the next dispatch (inside the sending hours).")
+            % {"n": resent},
+        )
+        if skipped:
+            self.message_user(
+                request,
+                _(
+                    "%(n)s surveys were not resent: answered, phone surveys, or past their "
+                    "follow-up window (turn those into phone follow-ups)."
+                )
+                % {"n": skipped},
+                level=messages.WARNING,
+            )
+
+    @admin.action(description=gettext_lazy("Turn into a phone follow-up"), permissions=["dispatch"])
+    def to_phone(self, request, queryset):
+        n = services.survey_to_phone(surveys=list(queryset), user=request.user)
+        self.message_user(
+            request, _("%(n)s surveys are now phone follow-ups in the callback queue.") % {"n": n}
+        )
 
     @admin.display(description=gettext_lazy("case"), ordering="case__number")
     def case_column(self, obj):
