@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "complaints",
     "callbacks",
     "servicedesk.reports",
+    "servicedesk.idempotency",
 ]
 
 MIDDLEWARE = [
@@ -255,6 +256,8 @@ EMAIL_TIMEOUT = 30
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
 OUTBOX_GROUP_SIZE = env.int("OUTBOX_GROUP_SIZE", default=20)
 NOTIFICATION_EMAIL_ATTEMPTS = env.int("NOTIFICATION_EMAIL_ATTEMPTS", default=5)
+# How long the API remembers an Idempotency-Key and its answer.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 # A running export beats every EXPORT_HEARTBEAT_SECONDS; silent for EXPORT_STALE_SECONDS, its
 # worker is taken for dead and the export sweep (every minute) restarts it, and fails it with
 # a message after EXPORT_ATTEMPTS runs.
