@@ -18,7 +18,8 @@ import math
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -54,11 +55,10 @@ class Slot:
 
 def _redis_client():
     """The redis-py client behind Django's RedisCache, or None for other cache backends."""
-    backend = getattr(cache, "_cache", None)
-    get_client = getattr(backend, "get_client", None)
-    if get_client is None or type(cache).__name__ != "RedisCache":
+    backend = caches["default"]  # the backend itself (`cache` is a proxy to it)
+    if not isinstance(backend, RedisCache):
         return None
-    return get_client(write=True)
+    return backend._cache.get_client(write=True)
 
 
 def _increment(key, period):

@@ -1,6 +1,7 @@
 """The broker as the web sees it when Redis is down: a real Redis URL where nothing listens."""
 
 import contextlib
+import os
 
 from tests.smtp_sink import free_port
 
@@ -19,11 +20,19 @@ def broker_unreachable():
         app._pool = None
         app.amqp._producer_pool = None
 
+    saved_env = os.environ.get("CELERY_BROKER_URL")
+    dead = f"redis://127.0.0.1:{free_port()}/0"
     reset_pools()
-    app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration.
+    os.environ["CELERY_BROKER_URL"] = dead
+    app.conf.broker_url = dead
     app.conf.broker_transport_options = {"socket_connect_timeout": 1}
     try:
         yield
     finally:
         reset_pools()
         app.conf.broker_url, app.conf.broker_transport_options = saved
+        if saved_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_env

@@ -1,11 +1,16 @@
 """A local SMTP server for tests (aiosmtpd): it keeps every message it accepts and can refuse
 chosen recipients with "550 no such user", the way a real mail server does."""
 
+import asyncio
 import email
+import email.policy
+import logging
 import socket
 import threading
 
 from aiosmtpd.controller import Controller
+
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def free_port():
@@ -15,8 +20,9 @@ def free_port():
 
 
 class _Handler:
-    def __init__(self, refuse):
+    def __init__(self, refuse, delay):
         self.refuse = {a.lower() for a in refuse}
+        self.delay = delay
         self.messages = []  # (recipient, Message-ID, subject)
         self.lock = threading.Lock()
 
@@ -27,7 +33,9 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        parsed = email.message_from_bytes(envelope.content)
+        if self.delay:  # a slow server: a batch takes long enough to be interrupted
+            await asyncio.sleep(self.delay)
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             for rcpt in envelope.rcpt_tos:
                 self.messages.append((rcpt, parsed["Message-ID"], parsed["Subject"]))
@@ -37,8 +45,8 @@ class _Handler:
 class SmtpSink:
     """with SmtpSink(refuse=["bad@example.com"]) as sink: ... sink.port, sink.messages"""
 
-    def __init__(self, refuse=()):
-        self.handler = _Handler(refuse)
+    def __init__(self, refuse=(), delay=0):
+        self.handler = _Handler(refuse, delay)
         self.port = free_port()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
