@@ -246,6 +246,29 @@ class Grade(models.TextChoices):
     GENERAL = "general", _("General")
 
 
+def _of_visible_cases(queryset, user, *also):
+    """Rows of cases `user` may see (Case.objects.visible_to is the one rule), plus rows about
+    no case (deliveries, samples, periodic calls: the callback team's own work) and `also`."""
+    if user.sees_all_departments:
+        return queryset
+    from complaints.models import Case
+
+    q = Q(case__isnull=True) | Q(case__in=Case.objects.visible_to(user).values("pk"))
+    for extra in also:
+        q |= extra
+    return queryset.filter(q)
+
+
+class SurveyQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return _of_visible_cases(self, user)
+
+
+class ResponseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return _of_visible_cases(self, user)
+
+
 class Survey(models.Model):
     """The satisfaction survey of one case (满意度回访). One per case, ever: the one-to-one
     key is what makes "never twice for the same case" hold whatever the sweeps do."""
@@ -286,6 +309,8 @@ class Survey(models.Model):
     claim = models.CharField(max_length=32, blank=True, editable=False, db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    objects = SurveyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("satisfaction survey")
@@ -472,6 +497,10 @@ class FollowUpQuerySet(models.QuerySet):
 
     def due_later(self, now):
         return self.pending().filter(due_at__gte=local_day(now)[1])
+
+    def visible_to(self, user):
+        """Follow-ups of cases `user` may see, about no case, or assigned to `user`."""
+        return _of_visible_cases(self, user, Q(assignee=user))
 
 
 class FollowUp(models.Model):
@@ -683,6 +712,8 @@ class Response(models.Model):
         related_name="+",
         verbose_name=_("recorded by"),
     )
+
+    objects = ResponseQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("questionnaire answer")
