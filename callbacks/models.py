@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from complaints.models import BoundedTextField
+
 
 class QuestionKind(models.TextChoices):
     SCALE5 = "scale5", _("Rating scale")
@@ -631,7 +633,7 @@ class CallAttempt(models.Model):
     method = models.CharField(_("method"), max_length=10, choices=Method.choices)
     at = models.DateTimeField(_("time"), default=timezone.now)
     reached = models.BooleanField(_("reached the customer"))
-    note = models.TextField(_("note"), blank=True)
+    note = BoundedTextField(_("note"), blank=True)
 
     class Meta:
         verbose_name = _("call attempt")
@@ -685,7 +687,7 @@ class Response(models.Model):
     answered_at = models.DateTimeField(_("answered at"), default=timezone.now, db_index=True)
     overall_score = models.PositiveSmallIntegerField(_("overall score"), null=True, blank=True)
     has_problem = models.BooleanField(_("reported a problem"), default=False)
-    suggestions = models.TextField(_("suggestions"), blank=True)
+    suggestions = BoundedTextField(_("suggestions"), blank=True)
     # Snapshots for the metrics' group-by: who and which channel the answer is about.
     department = models.ForeignKey(
         "staff.Department",
@@ -752,7 +754,7 @@ class Answer(models.Model):
         related_name="+",
         verbose_name=_("choice"),
     )
-    text = models.TextField(_("text"), blank=True)
+    text = BoundedTextField(_("text"), blank=True)
 
     class Meta:
         verbose_name = _("answer")
@@ -773,7 +775,7 @@ class ProblemReport(models.Model):
         _("problem category"), max_length=30, choices=ProblemCategory.choices
     )
     grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices)
-    description = models.TextField(_("description"))
+    description = BoundedTextField(_("description"))
     case = models.OneToOneField(
         "complaints.Case",
         on_delete=models.PROTECT,

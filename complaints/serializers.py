@@ -16,6 +16,7 @@ from servicedesk.staff.models import Department, User
 
 from . import services
 from .models import (
+    TEXT_MAX_LENGTH,
     Case,
     CaseContact,
     CaseEvent,
@@ -435,14 +436,16 @@ class TransitionInputSerializer(serializers.Serializer):
         allow_blank=True,
         help_text=_("assign: the staff member's username, or their numeric id."),
     )
-    solution = serializers.CharField(required=False, allow_blank=True)
-    result = serializers.CharField(required=False, allow_blank=True)
-    cause = serializers.CharField(required=False, allow_blank=True)
-    reason = serializers.CharField(required=False, allow_blank=True)
+    solution = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True)
+    result = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True)
+    cause = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True)
     into = serializers.CharField(
         required=False, allow_blank=True, help_text=_("merge: the number of the surviving case.")
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
     customer_notified = serializers.BooleanField(required=False, default=False)
     expected_version = serializers.IntegerField(
         required=False,
@@ -477,7 +480,9 @@ class TechnicalRequestInputSerializer(serializers.Serializer):
     department = serializers.CharField(
         help_text=_("The asked department's code, or its numeric id.")
     )
-    question = serializers.CharField(help_text=_("What the case needs from that department."))
+    question = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, help_text=_("What the case needs from that department.")
+    )
 
     def validate_department(self, value):
         return _lookup(
@@ -489,13 +494,13 @@ class TechnicalRequestInputSerializer(serializers.Serializer):
 
 
 class TechnicalAnswerInputSerializer(serializers.Serializer):
-    answer = serializers.CharField()
+    answer = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 
 class EventInputSerializer(serializers.Serializer):
     """A progress update (told or not to the customer) or an internal note."""
 
-    message = serializers.CharField()
+    message = serializers.CharField(max_length=TEXT_MAX_LENGTH)
     kind = serializers.ChoiceField(
         choices=[(EventKind.PROGRESS.value, EventKind.PROGRESS.label),
                  (EventKind.NOTE.value, EventKind.NOTE.label)],
