@@ -26,6 +26,7 @@ from .models import (
     ReturnRequest,
     SlaBreach,
     SlaStage,
+    State,
     TechnicalRequest,
 )
 
@@ -79,6 +80,9 @@ class UserRefSerializer(serializers.ModelSerializer):
 class CustomerSerializer(serializers.ModelSerializer):
     """The customer on a case. Phone and e-mail are masked (138****8000, zh***@example.com)
     unless the user may see personal data."""
+
+    # Text, not format "email": empty when the customer gave none, masked for most users.
+    email = serializers.CharField(read_only=True)
 
     class Meta:
         model = Customer
@@ -174,6 +178,9 @@ class CaseSerializer(serializers.ModelSerializer):
 class CaseEventSerializer(serializers.ModelSerializer):
     author = UserRefSerializer(read_only=True, allow_null=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    # Empty for events that are not state changes: the schema says so (enum or "").
+    from_state = serializers.ChoiceField(choices=State.choices, allow_blank=True, read_only=True)
+    to_state = serializers.ChoiceField(choices=State.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = CaseEvent
@@ -252,7 +259,7 @@ class TransitionOptionSerializer(serializers.Serializer):
 class CaseDetailSerializer(CaseSerializer):
     """One case with its timeline, its contacts and the steps the user may take now."""
 
-    merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
     created_by = UserRefSerializer(read_only=True, allow_null=True)
     collaborating_departments = DepartmentRefSerializer(many=True, read_only=True)
     return_request = serializers.SerializerMethodField()

@@ -347,6 +347,10 @@ SPECTACULAR_SETTINGS = {
     # and the Content-Security-Policy needs no other origin.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "servicedesk.api_schema.complete_responses",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     # One schema name per choice set (several share field names such as "kind" or "state").
     "ENUM_NAME_OVERRIDES": {

@@ -26,6 +26,10 @@ urlpatterns = [
     path("", include("callbacks.urls")),
 ]
 
+# JSON instead of an HTML page on /api/ paths (the schema documents {"detail": …}).
+handler404 = "servicedesk.views.not_found"
+handler500 = "servicedesk.views.server_error"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 
