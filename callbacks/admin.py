@@ -567,6 +567,9 @@ class FollowUpAdmin(DetailRelatedMixin, NormalizedPhoneSearchMixin, admin.ModelA
             tabs.append({"label": label, "url": "?" + params.urlencode(), "active": active})
         return super().changelist_view(request, {"queue_tabs": tabs, **(extra_context or {})})
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
     # --- the follow-up page --------------------------------------------------------------
 
     detail_select_related = [
@@ -687,7 +690,7 @@ class FollowUpAdmin(DetailRelatedMixin, NormalizedPhoneSearchMixin, admin.ModelA
         if not request.user.has_perm(WORK_QUEUE):
             raise PermissionDenied
         followup = get_object_or_404(
-            FollowUp.objects.select_related(
+            FollowUp.objects.visible_to(request.user).select_related(
                 "customer", "case", "survey", "assignee", "plan", "sample",
                 "version__questionnaire",
             ),
@@ -866,6 +869,9 @@ class SurveyAdmin(ReadOnlyAdmin):
             request, _("%(n)s surveys are now phone follow-ups in the callback queue.") % {"n": n}
         )
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
     @admin.display(description=gettext_lazy("case"), ordering="case__number")
     def case_column(self, obj):
         return _case_link(obj.case)
@@ -956,6 +962,9 @@ class ResponseAdmin(ReadOnlyAdmin):
         "version__questionnaire", "customer", "case", "survey__case", "followup__customer",
         "department", "agent", "recorded_by",
     ]  # fmt: skip
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
 
     @admin.display(description=gettext_lazy("case"), ordering="case__number")
     def case_column(self, obj):

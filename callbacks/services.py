@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -232,6 +233,9 @@ def validate_answers(*, version, answers):
         if q.kind == QuestionKind.TEXT:
             if not isinstance(value, str):
                 errors[q.code] = _("Please answer in text.")
+            elif "\x00" in value:
+                # PostgreSQL refuses NUL in text: a field error, not a failed INSERT.
+                errors[q.code] = ProhibitNullCharactersValidator.message
             elif len(value) > TEXT_ANSWER_MAX_LENGTH:
                 errors[q.code] = _(
                     "Please keep the answer under %(max)s characters (it has %(len)s)."

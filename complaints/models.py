@@ -12,7 +12,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -22,7 +22,40 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, trans
 from knowledge import text
 from servicedesk.staff.models import Department
 
-from . import sla
+from . import filetypes, sla
+
+# Free text a person typed (a description, a note, an answer): long enough for any real
+# message, short enough that a 4 MB paste is a field error instead of a row nobody can open.
+TEXT_MAX_LENGTH = 10_000
+
+
+class BoundedTextField(models.TextField):
+    """A TextField whose max_length (TEXT_MAX_LENGTH unless given) is checked like a
+    CharField's: by forms, serializers and full_clean (the database does not limit it)."""
+
+    def __init__(self, *args, max_length=TEXT_MAX_LENGTH, **kwargs):
+        super().__init__(*args, max_length=max_length, **kwargs)
+        self.validators.append(MaxLengthValidator(self.max_length))
+
+
+# A time promised to a customer (next contact, expected resolution) lies at most this far ahead.
+PROMISE_MAX_DAYS = 730
+
+
+def validate_promised_time(value):
+    """No promise further ahead than PROMISE_MAX_DAYS: the deadline engine adds working days
+    and hours to it (the year 9999 would overflow), and nobody promises a call in 2031."""
+    if value is not None and value > timezone.now() + datetime.timedelta(days=PROMISE_MAX_DAYS):
+        raise ValidationError(
+            _("This time is too far ahead (at most %(years)s years)."),
+            params={"years": PROMISE_MAX_DAYS // 365},
+            code="too_far_ahead",
+        )
+
+
+# Goods bought longer ago than this are not returned: an older purchase date is a typo.
+PURCHASE_MAX_AGE_YEARS = 10
+
 
 # --- choices ----------------------------------------------------------------------------
 
@@ -409,10 +442,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
         _("new customer"), default=True, help_text=_("No earlier case from this customer.")
     )
     subject = models.CharField(_("subject"), max_length=200)
-    description = models.TextField(_("description"), help_text=_("Objective, in our words."))
-    customer_words = models.TextField(_("customer's own words"), blank=True)
-    expected_outcome = models.TextField(_("expected outcome"), blank=True)
-    prior_history = models.TextField(_("prior handling history"), blank=True)
+    description = BoundedTextField(_("description"), help_text=_("Objective, in our words."))
+    customer_words = BoundedTextField(_("customer's own words"), blank=True)
+    expected_outcome = BoundedTextField(_("expected outcome"), blank=True)
+    prior_history = BoundedTextField(_("prior handling history"), blank=True)
     type = models.CharField(_("type"), max_length=20, choices=CaseType.choices)
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     product = models.CharField(_("product"), max_length=200, blank=True)
@@ -455,11 +488,15 @@ class Case(ConcurrentTransitionMixin, models.Model):
         _("state"), max_length=20, choices=State.choices, default=State.RECEIVED, protected=True
     )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    cause = models.TextField(_("cause"), blank=True)
-    solution = models.TextField(_("proposed solution"), blank=True)
-    result = models.TextField(_("result"), blank=True)
-    expected_resolution_at = models.DateTimeField(_("expected resolution"), null=True, blank=True)
-    next_contact_at = models.DateTimeField(_("next contact with customer"), null=True, blank=True)
+    cause = BoundedTextField(_("cause"), blank=True)
+    solution = BoundedTextField(_("proposed solution"), blank=True)
+    result = BoundedTextField(_("result"), blank=True)
+    expected_resolution_at = models.DateTimeField(
+        _("expected resolution"), null=True, blank=True, validators=[validate_promised_time]
+    )
+    next_contact_at = models.DateTimeField(
+        _("next contact with customer"), null=True, blank=True, validators=[validate_promised_time]
+    )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
     feedback_score = models.PositiveSmallIntegerField(
@@ -468,7 +505,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(5)],
     )
-    feedback_text = models.TextField(_("customer feedback"), blank=True)
+    feedback_text = BoundedTextField(_("customer feedback"), blank=True)
     satisfaction_waived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -478,7 +515,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         verbose_name=_("satisfaction step waived by"),
         editable=False,
     )
-    remarks = models.TextField(_("remarks"), blank=True)
+    remarks = BoundedTextField(_("remarks"), blank=True)
     plan_revision = models.ForeignKey(
         "knowledge.PlanRevision",
         on_delete=models.PROTECT,
@@ -847,7 +884,7 @@ class CaseContact(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
-    raw_text = models.TextField(_("what the customer said"), blank=True)
+    raw_text = BoundedTextField(_("what the customer said"), blank=True)
     similarity = models.FloatField(_("similarity"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -891,7 +928,7 @@ class CaseEvent(models.Model):
     transition = models.CharField(_("transition"), max_length=30, blank=True)
     from_state = models.CharField(_("from"), max_length=20, choices=State.choices, blank=True)
     to_state = models.CharField(_("to"), max_length=20, choices=State.choices, blank=True)
-    message = models.TextField(_("message"), blank=True)
+    message = BoundedTextField(_("message"), blank=True)
     customer_notified = models.BooleanField(_("customer told"), default=False)
     data = models.JSONField(_("details"), default=dict, blank=True)
     author = models.ForeignKey(
@@ -949,6 +986,21 @@ def validate_attachment(file):
             _("The file is too large (%(size)s MB); the limit is %(limit)s MB."),
             params={"size": round(file.size / 1048576, 1), "limit": round(limit / 1048576)},
             code="file_size",
+        )
+    if getattr(file, "_committed", False):
+        return  # stored already: it was checked on its way in
+    # An upload says its type; a model's FieldFile wraps the upload.
+    declared = getattr(file, "content_type", None) or getattr(
+        getattr(file, "file", None), "content_type", ""
+    )
+    declared = (declared or "").split(";")[0].strip().lower()
+    if declared in filetypes.ACTIVE_CONTENT_TYPES or not filetypes.content_matches(
+        ext, filetypes.read_head(file)
+    ):
+        raise ValidationError(
+            _("The file's content does not match its type (%(ext)s)."),
+            params={"ext": ext},
+            code="file_content",
         )
 
 
@@ -1034,7 +1086,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
     purchase_date = models.DateField(_("purchase date"))
     reason = models.CharField(_("reason"), max_length=20, choices=ReturnReason.choices)
     unopened = models.BooleanField(_("unopened and resellable"), default=False)
-    evidence_notes = models.TextField(_("evidence"), blank=True)
+    evidence_notes = BoundedTextField(_("evidence"), blank=True)
     outside_window = models.BooleanField(
         _("outside the return window"), default=False, editable=False
     )
@@ -1049,9 +1101,9 @@ class ReturnRequest(FSMModelMixin, models.Model):
         default=ReturnStep.APPLIED,
         protected=True,
     )
-    review_comment = models.TextField(_("review comment"), blank=True)
+    review_comment = BoundedTextField(_("review comment"), blank=True)
     tracking_no = models.CharField(_("return tracking number"), max_length=64, blank=True)
-    inspection_result = models.TextField(_("inspection result"), blank=True)
+    inspection_result = BoundedTextField(_("inspection result"), blank=True)
     resolution = models.CharField(
         _("resolution"), max_length=10, choices=ReturnResolution.choices, blank=True
     )
@@ -1089,6 +1141,15 @@ class ReturnRequest(FSMModelMixin, models.Model):
             days=1
         ):
             raise ValidationError({"purchase_date": _("The purchase date is in the future.")})
+        if self.purchase_date and self.purchase_date < timezone.localdate() - datetime.timedelta(
+            days=PURCHASE_MAX_AGE_YEARS * 366
+        ):
+            raise ValidationError(
+                {
+                    "purchase_date": _("The purchase date is more than %(years)s years ago.")
+                    % {"years": PURCHASE_MAX_AGE_YEARS}
+                }
+            )
 
     @transition(
         field=step,
@@ -1223,14 +1284,14 @@ class TechnicalRequest(models.Model):
         Department, on_delete=models.PROTECT, related_name="technical_requests",
         verbose_name=_("asked department"),
     )  # fmt: skip
-    question = models.TextField(_("question"))
+    question = BoundedTextField(_("question"))
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
         verbose_name=_("requested by"),
     )  # fmt: skip
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     due_at = models.DateTimeField(_("answer due"))
-    answer = models.TextField(_("answer"), blank=True)
+    answer = BoundedTextField(_("answer"), blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", verbose_name=_("answered by"),

@@ -47,6 +47,7 @@ from .models import (
     normalize_email,
     normalize_member_no,
     normalize_phone,
+    validate_promised_time,
 )
 
 # Sent after commit. Higher apps (deadlines, surveys, reports) connect to these instead of
@@ -564,6 +565,10 @@ def case_add_event(*, case, user, message, kind=EventKind.PROGRESS, customer_not
     ):
         if value is not None and value < now - datetime.timedelta(minutes=5):
             raise ValidationError({field: _("This time is in the past.")})
+        try:
+            validate_promised_time(value)
+        except ValidationError as exc:
+            raise ValidationError({field: exc.messages}) from exc
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if expected_version is not None and int(expected_version) != locked.version:

@@ -15,7 +15,6 @@ Excel charts referencing the sheet's cells, not pictures.
 from itertools import zip_longest
 
 from django.utils import translation
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from openpyxl import Workbook
@@ -25,6 +24,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from callbacks.metrics import SATISFACTION_TARGET
+from servicedesk import spreadsheet
 
 from .data import FIRST_RESPONSE_TARGET_HOURS
 
@@ -97,10 +97,6 @@ CASE_LIST_COLUMNS = [
 CASE_LIST_MAX_ROWS = 1_048_575
 
 
-def _text(value):
-    return str(value) if isinstance(value, Promise) else value
-
-
 class Sheet:
     """A write-only worksheet that knows which row it is on (charts need the cells)."""
 
@@ -114,16 +110,9 @@ class Sheet:
         self.row = 0
 
     def cell(self, value, number_format=None, *, font=None, fill=None, alignment=None):
-        cell = WriteOnlyCell(self.ws, value=_text(value))
-        if number_format:
-            cell.number_format = number_format
-        if font:
-            cell.font = font
-        if fill:
-            cell.fill = fill
-        if alignment:
-            cell.alignment = alignment
-        return cell
+        return spreadsheet.cell(
+            self.ws, value, number_format, font=font, fill=fill, alignment=alignment
+        )
 
     def append(self, values, formats=()):
         cells = []
@@ -133,8 +122,8 @@ class Sheet:
             elif number_format:
                 cells.append(self.cell(value, number_format))
             else:
-                cells.append(_text(value))
-        self.ws.append(cells)
+                cells.append(value)
+        self.ws.append(spreadsheet.row(self.ws, cells))
         self.row += 1
         return self.row
 
@@ -627,7 +616,7 @@ def _cases(wb, title, rows):
             if out[i] is not None:
                 cell.value = out[i]
                 out[i] = cell
-        append(out)
+        append(spreadsheet.row(s.ws, out))
         count += 1
     s.row += count
     s.ws.auto_filter.ref = f"A1:{get_column_letter(len(CASE_LIST_COLUMNS))}{count + 1}"

@@ -129,6 +129,7 @@ def test_second_submit_is_refused_with_a_clear_page(client, survey, in_window):
         ({"quality": "999999"}, "quality"),  # not one of the choices
         ({"attitude": "满意 OR 1=1"}, "attitude"),
         ({"suggestions": "长" * 2001}, "suggestions"),  # over 2000 characters
+        ({"suggestions": "送货\x00太慢"}, "suggestions"),  # PostgreSQL refuses NUL in text
     ],
 )
 def test_bad_input_shows_errors_next_to_the_question_and_saves_nothing(
