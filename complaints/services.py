@@ -27,7 +27,7 @@ from servicedesk.staff import roles
 from servicedesk.staff.models import Department, Membership, User
 from servicedesk.staff.services import notify, notify_bulk
 
-from . import intake, sla
+from . import escalation, intake, sla
 from .models import (
     ACTIVE_STATES,
     RETURN_STEP_NAMES,
@@ -1000,6 +1000,11 @@ class _Recipients:
             User.objects.filter(is_active=True, groups__name=roles.MANAGER).distinct()
         )
 
+    def department_names(self):
+        if not hasattr(self, "_names"):
+            self._names = dict(Department.objects.values_list("pk", "name"))
+        return self._names
+
     def for_level(self, level, department_id):
         if level >= 2:
             return self.managers
@@ -1010,22 +1015,33 @@ class _Recipients:
         )
 
 
-STAGE_LABELS = dict(SlaStage.choices)
-
-
 def sla_sweep(*, now=None, batch_size=None):
     """Escalate every case and technical request past a deadline, in bulk: a few queries per
-    batch whatever its size. Idempotent — rows are claimed with row locks (skipping rows
-    another sweep holds), and each (case, stage, deadline, level) escalates once by a unique
-    constraint — so running it twice, or on two workers at once, escalates and notifies once.
+    batch whatever its size (on PostgreSQL cases escalate in one set-based statement per
+    batch). Idempotent — rows are claimed with row locks (skipping rows another sweep holds),
+    and each (case, stage, deadline, level) escalates once by a unique constraint — so running
+    it twice, or on two workers at once, escalates and notifies once. One transaction per
+    sweep, so what it raised and who was told land together: each person hears of up to
+    ESCALATION_DIGEST_OVER escalations one by one, of more in ONE digest.
     Returns the number of escalations raised."""
     now = now or timezone.now()
-    batch_size = batch_size or settings.ESCALATION_BATCH_SIZE
+    set_based = connection.vendor == "postgresql"
+    if batch_size is None:
+        batch_size = (
+            settings.ESCALATION_SQL_BATCH_SIZE if set_based else settings.ESCALATION_BATCH_SIZE
+        )
     recipients = None  # loaded once, and only when something is due
-    raised = 0
-    for model in (Case, TechnicalRequest):
-        while True:
-            with transaction.atomic():
+    raised = []
+    with transaction.atomic():
+        for model in (Case, TechnicalRequest):
+            while True:
+                if model is Case and set_based:
+                    recipients = recipients or _Recipients()
+                    claimed, rows = _escalate_cases_set_based(now, batch_size, recipients)
+                    raised += rows
+                    if claimed < batch_size:
+                        break
+                    continue
                 queryset = model.objects.filter(next_escalation_at__lte=now).order_by(
                     "next_escalation_at"
                 )
@@ -1039,14 +1055,43 @@ def sla_sweep(*, now=None, batch_size=None):
                     raised += _escalate_cases(rows, now, recipients)
                 else:
                     raised += _escalate_tech_requests(rows, now, recipients)
-            if len(rows) < batch_size:
-                break
+                if len(rows) < batch_size:
+                    break
+        if raised:
+            notify_bulk(escalation.notices_for(raised, now))
     if raised:
         transaction.on_commit(_send_pending_emails)
-    return raised
+    return len(raised)
 
 
 _SWEEP_RELATED = {Case: ["department"], TechnicalRequest: ["case", "department"]}
+
+
+def _escalate_cases_set_based(now, batch_size, recipients):
+    """One batch of cases through escalation.escalate_cases_sql; [Raised]."""
+    level1 = {
+        dept: [u.username for u in recipients.for_level(1, dept)]
+        for dept in {*recipients.by_department, *recipients.leads}
+    }
+    claimed, rows = escalation.escalate_cases_sql(
+        now=now, limit=batch_size, level1_people=level1,
+        level1_default=[u.username for u in recipients.all_supervisors],
+        level2_people=[u.username for u in recipients.managers],
+    )  # fmt: skip
+    names = recipients.department_names()
+    raised = []
+    for case_id, number, subject, department_id, stage, due_at, level in rows:
+        department = names.get(department_id, "")
+        text = escalation.notice_text(number, subject, stage, level, due_at, department)
+        raised.append(
+            escalation.Raised(
+                key=f"case:{number}:{stage}:{due_at.isoformat()}:L{level}", subject=text[0],
+                body=text[1], link=f"/admin/complaints/case/{case_id}/change/", number=number,
+                case_subject=subject, stage=stage, level=level, department=department,
+                people=recipients.for_level(level, department_id),
+            )
+        )  # fmt: skip
+    return claimed, raised
 
 
 def _send_pending_emails():
@@ -1055,26 +1100,9 @@ def _send_pending_emails():
     send_pending_notification_emails.delay()
 
 
-def _escalation_notice(case, stage, level, due_at, department_name):
-    subject = _("Case %(number)s: %(stage)s overdue (escalation level %(level)s)") % {
-        "number": case.number,
-        "stage": STAGE_LABELS[stage],
-        "level": level,
-    }
-    body = _(
-        "%(subject)s\nDeadline: %(due)s\nDepartment: %(department)s\nSubject: %(case_subject)s"
-    ) % {
-        "subject": subject,
-        "due": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M"),
-        "department": department_name or "-",
-        "case_subject": case.subject,
-    }
-    return subject, body
-
-
 def _escalate_cases(cases, now, recipients):
     breaches_by_case = _breach_levels([c.pk for c in cases])
-    new_breaches, events, notices = [], [], []
+    new_breaches, events, raised = [], [], []
     for case in cases:
         breaches = breaches_by_case.get(case.pk, {})
         raise_now = _schedule_escalation(case, now, breaches)
@@ -1082,6 +1110,7 @@ def _escalate_cases(cases, now, recipients):
         for e in raise_now:
             breaches.setdefault((e.stage, e.due_at), set()).add(e.level)
         _schedule_escalation(case, now, breaches)
+        department = case.department.name if case.department else ""
         for e in raise_now:
             people = recipients.for_level(e.level, case.department_id)
             new_breaches.append(
@@ -1090,8 +1119,8 @@ def _escalate_cases(cases, now, recipients):
                     department_id=case.department_id, notified=[u.username for u in people],
                 )
             )  # fmt: skip
-            subject, body = _escalation_notice(
-                case, e.stage, e.level, e.due_at, case.department.name if case.department else ""
+            subject, body = escalation.notice_text(
+                case.number, case.subject, e.stage, e.level, e.due_at, department
             )
             events.append(
                 CaseEvent(
@@ -1100,18 +1129,21 @@ def _escalate_cases(cases, now, recipients):
                           "notified": [u.username for u in people]},
                 )
             )  # fmt: skip
-            key = f"case:{case.number}:{e.stage}:{e.due_at.isoformat()}:L{e.level}"
-            notices += [
-                (u, key, subject, body, f"/admin/complaints/case/{case.pk}/change/") for u in people
-            ]
+            raised.append(
+                escalation.Raised(
+                    key=f"case:{case.number}:{e.stage}:{e.due_at.isoformat()}:L{e.level}",
+                    subject=subject, body=body, link=f"/admin/complaints/case/{case.pk}/change/",
+                    number=case.number, case_subject=case.subject, stage=e.stage, level=e.level,
+                    department=department, people=people,
+                )
+            )  # fmt: skip
             case.escalation_level = max(case.escalation_level, e.level)
     SlaBreach.objects.bulk_create(new_breaches, ignore_conflicts=True)
     CaseEvent.objects.bulk_create(events)
-    notify_bulk(notices)
     Case.objects.bulk_update(
         cases, ["escalation_level", "next_escalation_at", "current_stage", "current_due"]
     )
-    return len(new_breaches)
+    return raised
 
 
 def _escalate_tech_requests(requests, now, recipients):
@@ -1121,7 +1153,7 @@ def _escalate_tech_requests(requests, now, recipients):
     )
     for request_id, level in rows:
         existing.setdefault(request_id, set()).add(level)
-    new_breaches, events, notices = [], [], []
+    new_breaches, events, raised = [], [], []
     stage = SlaStage.TECH_COLLABORATION
     for tr in requests:
         pending = {} if tr.answered_at else {stage: tr.due_at}
@@ -1137,8 +1169,8 @@ def _escalate_tech_requests(requests, now, recipients):
                     notified=[u.username for u in people],
                 )
             )  # fmt: skip
-            subject, body = _escalation_notice(
-                tr.case, stage, e.level, tr.due_at, tr.department.name
+            subject, body = escalation.notice_text(
+                tr.case.number, tr.case.subject, stage, e.level, tr.due_at, tr.department.name
             )
             events.append(
                 CaseEvent(
@@ -1147,15 +1179,19 @@ def _escalate_tech_requests(requests, now, recipients):
                           "notified": [u.username for u in people]},
                 )
             )  # fmt: skip
-            key = f"techreq:{tr.pk}:L{e.level}"
-            link = f"/admin/complaints/case/{tr.case_id}/change/"
-            notices += [(u, key, subject, body, link) for u in people]
+            raised.append(
+                escalation.Raised(
+                    key=f"techreq:{tr.pk}:L{e.level}", subject=subject, body=body,
+                    link=f"/admin/complaints/case/{tr.case_id}/change/", number=tr.case.number,
+                    case_subject=tr.case.subject, stage=stage, level=e.level,
+                    department=tr.department.name, people=people,
+                )
+            )  # fmt: skip
             tr.escalation_level = max(tr.escalation_level, e.level)
     SlaBreach.objects.bulk_create(new_breaches, ignore_conflicts=True)
     CaseEvent.objects.bulk_create(events)
-    notify_bulk(notices)
     TechnicalRequest.objects.bulk_update(requests, ["escalation_level", "next_escalation_at"])
-    return len(new_breaches)
+    return raised
 
 
 def technical_request_create(*, case, department, question, user, now=None):
