@@ -26,15 +26,20 @@ class Raised:
     """One escalation a sweep raised, with what each way of telling people needs."""
 
     key: str  # event key of the one-by-one notification
-    subject: str
-    body: str
     link: str
     number: str
     case_subject: str
     stage: str
     level: int
+    due_at: datetime.datetime
     department: str
     people: list = field(default_factory=list)
+
+    def notice(self):
+        """(subject, body) of the one-by-one notification (built only when one is sent)."""
+        return notice_text(
+            self.number, self.case_subject, self.stage, self.level, self.due_at, self.department
+        )
 
 
 def stage_label(stage):
@@ -112,7 +117,7 @@ def notices_for(raised, now):
     notices = []
     for user, items in per_person.values():
         if len(items) <= settings.ESCALATION_DIGEST_OVER:
-            notices += [(user, r.key, r.subject, r.body, r.link) for r in items]
+            notices += [(user, r.key, *r.notice(), r.link) for r in items]
         else:
             # Two sweeps at once claim different cases: the first number keeps their keys apart.
             first = min(r.number for r in items)
@@ -185,14 +190,15 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
     )
     sql = f"""
     WITH claimed AS (
-        SELECT id FROM {case_t}
+        -- Everything later steps read of the case, so none of them joins the big table again.
+        SELECT * FROM {case_t}
         WHERE next_escalation_at <= %(now)s
         ORDER BY next_escalation_at
         LIMIT %(limit)s
         FOR UPDATE SKIP LOCKED
     ), pending AS (
         SELECT c.id AS case_id, s.stage, s.due, s.ord
-        FROM {case_t} c JOIN claimed USING (id)
+        FROM claimed c
         CROSS JOIN LATERAL (VALUES {", ".join(stages)}) AS s(stage, due, ord, still_open)
         WHERE s.still_open AND s.due IS NOT NULL
     ), known AS (
@@ -243,7 +249,7 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
                CASE WHEN r.level >= 2 THEN %(level2)s::jsonb
                     ELSE coalesce(%(level1)s::jsonb -> (c.department_id::text),
                                   %(level1_default)s::jsonb) END
-        FROM raise r JOIN {case_t} c ON c.id = r.case_id
+        FROM raise r JOIN claimed c ON c.id = r.case_id
         ON CONFLICT DO NOTHING
         RETURNING case_id, stage, due_at, level, notified
     ), events AS (
@@ -254,13 +260,13 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
                jsonb_build_object('stage', b.stage, 'level', b.level,
                                   'due_at', {_iso_sql("b.due_at")}, 'notified', b.notified),
                NULL, %(now)s
-        FROM breaches b JOIN {case_t} c ON c.id = b.case_id
+        FROM breaches b JOIN claimed c ON c.id = b.case_id
     )
     SELECT n.claimed, b.case_id, c.number, c.subject, c.department_id, b.stage, b.due_at,
            b.level
     FROM (SELECT count(*) AS claimed FROM schedule) n
     LEFT JOIN breaches b ON true
-    LEFT JOIN {case_t} c ON c.id = b.case_id
+    LEFT JOIN claimed c ON c.id = b.case_id
     ORDER BY c.number, b.due_at, b.level
     """
     from psycopg.types.json import Jsonb

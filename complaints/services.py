@@ -1081,13 +1081,12 @@ def _escalate_cases_set_based(now, batch_size, recipients):
     names = recipients.department_names()
     raised = []
     for case_id, number, subject, department_id, stage, due_at, level in rows:
-        department = names.get(department_id, "")
-        text = escalation.notice_text(number, subject, stage, level, due_at, department)
         raised.append(
             escalation.Raised(
-                key=f"case:{number}:{stage}:{due_at.isoformat()}:L{level}", subject=text[0],
-                body=text[1], link=f"/admin/complaints/case/{case_id}/change/", number=number,
-                case_subject=subject, stage=stage, level=level, department=department,
+                key=f"case:{number}:{stage}:{due_at.isoformat()}:L{level}",
+                link=f"/admin/complaints/case/{case_id}/change/", number=number,
+                case_subject=subject, stage=stage, level=level, due_at=due_at,
+                department=names.get(department_id, ""),
                 people=recipients.for_level(level, department_id),
             )
         )  # fmt: skip
@@ -1119,22 +1118,20 @@ def _escalate_cases(cases, now, recipients):
                     department_id=case.department_id, notified=[u.username for u in people],
                 )
             )  # fmt: skip
-            subject, body = escalation.notice_text(
-                case.number, case.subject, e.stage, e.level, e.due_at, department
-            )
+            raised.append(
+                escalation.Raised(
+                    key=f"case:{case.number}:{e.stage}:{e.due_at.isoformat()}:L{e.level}",
+                    link=f"/admin/complaints/case/{case.pk}/change/", number=case.number,
+                    case_subject=case.subject, stage=e.stage, level=e.level, due_at=e.due_at,
+                    department=department, people=people,
+                )
+            )  # fmt: skip
+            subject, _body = raised[-1].notice()
             events.append(
                 CaseEvent(
                     case=case, kind=EventKind.ESCALATION, message=subject, created_at=now,
                     data={"stage": e.stage, "level": e.level, "due_at": e.due_at.isoformat(),
                           "notified": [u.username for u in people]},
-                )
-            )  # fmt: skip
-            raised.append(
-                escalation.Raised(
-                    key=f"case:{case.number}:{e.stage}:{e.due_at.isoformat()}:L{e.level}",
-                    subject=subject, body=body, link=f"/admin/complaints/case/{case.pk}/change/",
-                    number=case.number, case_subject=case.subject, stage=e.stage, level=e.level,
-                    department=department, people=people,
                 )
             )  # fmt: skip
             case.escalation_level = max(case.escalation_level, e.level)
@@ -1169,22 +1166,20 @@ def _escalate_tech_requests(requests, now, recipients):
                     notified=[u.username for u in people],
                 )
             )  # fmt: skip
-            subject, body = escalation.notice_text(
-                tr.case.number, tr.case.subject, stage, e.level, tr.due_at, tr.department.name
-            )
+            raised.append(
+                escalation.Raised(
+                    key=f"techreq:{tr.pk}:L{e.level}",
+                    link=f"/admin/complaints/case/{tr.case_id}/change/", number=tr.case.number,
+                    case_subject=tr.case.subject, stage=stage, level=e.level, due_at=tr.due_at,
+                    department=tr.department.name, people=people,
+                )
+            )  # fmt: skip
+            subject, _body = raised[-1].notice()
             events.append(
                 CaseEvent(
                     case=tr.case, kind=EventKind.ESCALATION, message=subject, created_at=now,
                     data={"stage": stage, "level": e.level, "technical_request": tr.pk,
                           "notified": [u.username for u in people]},
-                )
-            )  # fmt: skip
-            raised.append(
-                escalation.Raised(
-                    key=f"techreq:{tr.pk}:L{e.level}", subject=subject, body=body,
-                    link=f"/admin/complaints/case/{tr.case_id}/change/", number=tr.case.number,
-                    case_subject=tr.case.subject, stage=stage, level=e.level,
-                    department=tr.department.name, people=people,
                 )
             )  # fmt: skip
             tr.escalation_level = max(tr.escalation_level, e.level)

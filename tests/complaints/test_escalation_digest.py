@@ -126,3 +126,18 @@ def test_the_sweep_records_breach_event_and_schedule(desk):
     assert case.escalation_level == 1
     assert case.next_escalation_at == due + datetime.timedelta(hours=4)
     assert (case.current_stage, case.current_due) == ("first_response", due)
+
+
+@override_settings(ESCALATION_DIGEST_OVER=1)
+def test_the_digest_links_to_the_escalated_cases(desk, client):
+    cases = desk["open_cases"](2, desk["tech"], desk["tech_h"])
+    quiet = desk["open_cases"](1, desk["logistics"], desk["log_h"])[0]
+    with time_machine.travel(at(2026, 11, 3, 10, 5), tick=False):
+        services.sla_sweep()
+    Case.objects.filter(pk=quiet.pk).update(escalation_level=0)  # as if not escalated
+    digest = Notification.objects.get(recipient=desk["tech_sup"])
+    client.force_login(desk["tech_sup"])
+    page = client.get(digest.link)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert all(c.number in text for c in cases) and quiet.number not in text
