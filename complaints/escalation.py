@@ -170,6 +170,8 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
     level2_after = datetime.timedelta(hours=settings.ESCALATION_LEVEL2_AFTER_HOURS)
     active = ", ".join(f"'{s.value}'" for s in ACTIVE_STATES)
     final = ", ".join(f"'{s.value}'" for s in FINAL_STATES)
+    columns = ["id", "number", "subject", "department_id", "state", "escalation_level"]
+    columns += [column for pair in sla.CASE_STAGES.values() for column in pair]
     stages = []
     for order, (stage, (due_col, done_col)) in enumerate(sla.CASE_STAGES.items(), 1):
         if stage == sla.FIRST_RESPONSE:
@@ -190,8 +192,8 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
     )
     sql = f"""
     WITH claimed AS (
-        -- Everything later steps read of the case, so none of them joins the big table again.
-        SELECT * FROM {case_t}
+        -- What later steps read of the case, so none of them joins the big table again.
+        SELECT {", ".join(columns)} FROM {case_t}
         WHERE next_escalation_at <= %(now)s
         ORDER BY next_escalation_at
         LIMIT %(limit)s
@@ -201,16 +203,15 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
         FROM claimed c
         CROSS JOIN LATERAL (VALUES {", ".join(stages)}) AS s(stage, due, ord, still_open)
         WHERE s.still_open AND s.due IS NOT NULL
-    ), known AS (
-        SELECT b.case_id, b.stage, b.due_at,
-               bool_or(b.level = 1) AS has1, bool_or(b.level = 2) AS has2
-        FROM {breach_t} b JOIN claimed ON claimed.id = b.case_id
-        WHERE b.technical_request_id IS NULL
-        GROUP BY b.case_id, b.stage, b.due_at
     ), state AS (
+        -- Levels already raised for each deadline: a probe of breach_once_per_level each.
         SELECT p.*, coalesce(k.has1, false) AS has1, coalesce(k.has2, false) AS has2
-        FROM pending p LEFT JOIN known k
-          ON k.case_id = p.case_id AND k.stage = p.stage AND k.due_at = p.due
+        FROM pending p LEFT JOIN LATERAL (
+            SELECT bool_or(b.level = 1) AS has1, bool_or(b.level = 2) AS has2
+            FROM {breach_t} b
+            WHERE b.case_id = p.case_id AND b.stage = p.stage AND b.due_at = p.due
+              AND b.technical_request_id IS NULL
+        ) k ON true
     ), raise AS (
         SELECT case_id, stage, due, 1 AS level FROM state WHERE NOT has1 AND due <= %(now)s
         UNION ALL

@@ -190,7 +190,7 @@ ESCALATION_LEVEL2_AFTER_HOURS = env.float("ESCALATION_LEVEL2_AFTER_HOURS", defau
 # Cases handled per escalation sweep batch (the sweep loops until none is due).
 ESCALATION_BATCH_SIZE = env.int("ESCALATION_BATCH_SIZE", default=500)
 # On PostgreSQL cases escalate in set-based SQL: this many per statement.
-ESCALATION_SQL_BATCH_SIZE = env.int("ESCALATION_SQL_BATCH_SIZE", default=20000)
+ESCALATION_SQL_BATCH_SIZE = env.int("ESCALATION_SQL_BATCH_SIZE", default=100000)
 # A person told of more escalations than this in one sweep gets one digest instead.
 ESCALATION_DIGEST_OVER = env.int("ESCALATION_DIGEST_OVER", default=20)
 
