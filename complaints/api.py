@@ -351,7 +351,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         serializer.is_valid(raise_exception=True)
         with service_errors():
             result = services.case_intake(user=request.user, **serializer.validated_data)
-        case = Case.objects.for_list().get(pk=result.case.pk)
+        case = result.case  # a new case holds its customer, department and assignee
+        if result.absorbed:
+            case = Case.objects.for_list().get(pk=case.pk)
         context = {**self.get_serializer_context(), "absorbed": result.absorbed}
         return Response(
             CaseSerializer(case, context=context).data,

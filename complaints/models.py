@@ -629,6 +629,13 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "-created_at"], name="case_state_created_idx"),
             models.Index(fields=["department", "state"], name="case_dept_state_idx"),
             models.Index(fields=["assignee", "state"], name="case_assignee_state_idx"),
+            # Each handler's open cases only: intake's least-loaded choice counts them in
+            # time that grows with the open workload, not with every case ever assigned.
+            models.Index(
+                fields=["assignee"],
+                name="case_open_by_assignee_idx",
+                condition=Q(state__in=ACTIVE_STATES),
+            ),
             models.Index(fields=["customer", "-created_at"], name="case_customer_idx"),
             models.Index(fields=["channel", "-created_at"], name="case_channel_idx"),
             models.Index(fields=["urgency", "state"], name="case_urgency_idx"),

@@ -224,6 +224,10 @@ BUSINESS_DAY_END = env.str("BUSINESS_DAY_END", default="18:00")
 ESCALATION_LEVEL2_AFTER_HOURS = env.float("ESCALATION_LEVEL2_AFTER_HOURS", default=4)
 # Cases handled per escalation sweep batch (the sweep loops until none is due).
 ESCALATION_BATCH_SIZE = env.int("ESCALATION_BATCH_SIZE", default=500)
+# On PostgreSQL cases escalate in set-based SQL: this many per statement.
+ESCALATION_SQL_BATCH_SIZE = env.int("ESCALATION_SQL_BATCH_SIZE", default=100000)
+# A person told of more escalations than this in one sweep gets one digest instead.
+ESCALATION_DIGEST_OVER = env.int("ESCALATION_DIGEST_OVER", default=20)
 
 # --- Follow-ups and satisfaction surveys ------------------------------------------
 # A survey goes out no sooner than this many hours after the case is resolved, inside the
@@ -326,7 +330,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler behind a PostgreSQL advisory lock: one beat at a time.
+CELERY_BEAT_SCHEDULER = "servicedesk.beat:LockedDatabaseScheduler"
 # Unit tests of a task body only: never set in production or in the worker tests.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
