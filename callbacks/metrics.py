@@ -47,7 +47,9 @@ __all__ = [
     "referral_rate",
     "repeat_purchase_rate",
     "satisfaction_rate",
+    "satisfaction_rate_of_counts",
     "satisfaction_score",
+    "satisfaction_score_of_counts",
     "summarise",
 ]
 
@@ -112,6 +114,34 @@ def satisfaction_rate(scores: Iterable[int]) -> Decimal | None:
         return None
     satisfied = sum(1 for s in valid if s >= SATISFIED_MIN)
     return _q(Decimal(satisfied) / Decimal(len(valid)), RATE_PLACES)
+
+
+def _validated_counts(counts: Mapping[int, int]) -> dict[int, int]:
+    _validated_scores(counts)
+    for score, n in counts.items():
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"count of score {score} must be a non-negative int, got {n!r}")
+    return {s: n for s, n in counts.items() if n}
+
+
+def satisfaction_score_of_counts(counts: Mapping[int, int]) -> Decimal | None:
+    """:func:`satisfaction_score` from answers counted per score (``{5: 12, 4: 3}``), as a
+    database GROUP BY gives them; the same result as from the list of scores."""
+    valid = _validated_counts(counts)
+    answers = sum(valid.values())
+    if not answers:
+        return None
+    return _q(Decimal(sum(s * n for s, n in valid.items())) / Decimal(answers), SCORE_PLACES)
+
+
+def satisfaction_rate_of_counts(counts: Mapping[int, int]) -> Decimal | None:
+    """:func:`satisfaction_rate` from answers counted per score."""
+    valid = _validated_counts(counts)
+    answers = sum(valid.values())
+    if not answers:
+        return None
+    satisfied = sum(n for s, n in valid.items() if s >= SATISFIED_MIN)
+    return _q(Decimal(satisfied) / Decimal(answers), RATE_PLACES)
 
 
 def meets_target(rate: Decimal | None, target: Decimal = SATISFACTION_TARGET) -> bool | None:
