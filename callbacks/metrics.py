@@ -43,6 +43,7 @@ __all__ = [
     "incidence_reduction",
     "meets_target",
     "opinion_concentration",
+    "opinion_concentration_of_counts",
     "problem_incidence",
     "referral_rate",
     "repeat_purchase_rate",
@@ -182,6 +183,20 @@ def opinion_concentration(mentions: Iterable[str]) -> list[tuple[str, int, Decim
     if not total:
         return []
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [(cat, n, _q(Decimal(n) / Decimal(total), RATE_PLACES)) for cat, n in ordered]
+
+
+def opinion_concentration_of_counts(counts: Mapping[str, int]) -> list[tuple[str, int, Decimal]]:
+    """:func:`opinion_concentration` from mentions counted per category, as a database GROUP
+    BY gives them; the same result as from the list of mentions."""
+    merged = Counter()
+    for category, n in counts.items():
+        if category is not None and category.strip() and n:
+            merged[category.strip()] += n
+    total = sum(merged.values())
+    if not total:
+        return []
+    ordered = sorted(merged.items(), key=lambda item: (-item[1], item[0]))
     return [(cat, n, _q(Decimal(n) / Decimal(total), RATE_PLACES)) for cat, n in ordered]
 
 
