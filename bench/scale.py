@@ -389,13 +389,19 @@ def empty_tables():
 
 
 class Counter:
+    """Counts the statements of a request and the time spent waiting for the database."""
+
     def __init__(self):
-        self.n, self.statements = 0, []
+        self.n, self.statements, self.seconds = 0, [], 0.0
 
     def __call__(self, execute, sql, params, many, context):
         self.n += 1
         self.statements.append((sql, params))
-        return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
 
 
 def measure(client, url, params=None, reps=7):

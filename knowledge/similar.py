@@ -80,7 +80,11 @@ def _counted(connection, model, tokens, fts_table):
     parts, params = [f"(SELECT COUNT(*) FROM {table})"], []
     for token in tokens:
         if connection.vendor == "postgresql":
-            match = "to_tsvector('simple', search_text) @@ plainto_tsquery('simple', %s)"
+            # The GIN index's own expression (Django's SearchVector), so the index serves it.
+            match = (
+                "to_tsvector('simple'::regconfig, COALESCE(search_text, '')) @@ "
+                "plainto_tsquery('simple', %s)"
+            )
             parts.append(f"(SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {match} LIMIT %s) s)")
             params += [token, COUNT_CAP]
         elif _sqlite_fts(connection, fts_table):

@@ -96,7 +96,9 @@ def dashboard_figures(user, now=None):
     breaches = SlaBreach.objects.filter(escalated_at__gte=today - datetime.timedelta(days=6))
     if not user.sees_all_departments:
         breaches = breaches.filter(case__in=cases)  # else a join over every case for nothing
-    breaches = breaches.aggregate(week=Count("pk"), today=Count("pk", filter=Q(escalated_at__gte=today)))
+    breaches = breaches.aggregate(
+        week=Count("pk"), today=Count("pk", filter=Q(escalated_at__gte=today))
+    )
     d.breaches_today, d.breaches_week = breaches["today"], breaches["week"]
 
     # Answers per score, counted by the database: Python sees five rows at most.
