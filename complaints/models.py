@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
+from django.db.models.functions import Right, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
@@ -230,8 +231,12 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["-created_at"]
-        # Periodic follow-ups walk one tier's customers in id order.
-        indexes = [models.Index(fields=["tier", "id"], name="customer_tier_idx")]
+        indexes = [
+            # Periodic follow-ups walk one tier's customers in id order.
+            models.Index(fields=["tier", "id"], name="customer_tier_idx"),
+            # Search by the last four digits of the phone (尾号): complaints/lookup.py.
+            models.Index(Right("phone_normalized", 4), name="customer_phone_tail_idx"),
+        ]
 
     def __str__(self):
         return self.name
@@ -373,6 +378,53 @@ def deadline_pending_q(stage):
     return q & Q(state__in=ACTIVE_STATES)
 
 
+# Beyond this many cases a department was asked to help with, they are read by a subquery.
+COLLABORATION_LIST_MAX = 2000
+
+
+def _visibility_ids(user):
+    """(the user's department ids, the ids of the cases those departments were asked to help
+    with — at most COLLABORATION_LIST_MAX + 1). One query, read once per user object (a
+    request's user), like Django's permission cache."""
+    if not hasattr(user, "_visibility_ids_cache"):
+        from django.db import connections, router
+
+        connection = connections[router.db_for_read(Case)]
+        qn = connection.ops.quote_name
+        memberships = qn(user.memberships.model._meta.db_table)
+        through = qn(Case.collaborating_departments.through._meta.db_table)
+        sql = (
+            f"SELECT 'd', department_id FROM {memberships} WHERE user_id = %s UNION ALL "
+            f"SELECT 'c', case_id FROM (SELECT DISTINCT case_id FROM {through} WHERE "
+            f"department_id IN (SELECT department_id FROM {memberships} WHERE user_id = %s) "
+            "LIMIT %s) helped"
+        )
+        departments, cases = [], []
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user.pk, user.pk, COLLABORATION_LIST_MAX + 1])
+            for kind, pk in cursor.fetchall():
+                (departments if kind == "d" else cases).append(pk)
+        user._visibility_ids_cache = (departments, cases)
+    return user._visibility_ids_cache
+
+
+def user_department_ids(user):
+    """The ids of the user's departments: as a list, an index can serve `department_id IN
+    (…)`; a subquery inside an OR it cannot."""
+    return _visibility_ids(user)[0]
+
+
+def user_collaboration_case_ids(user):
+    """The cases the user's departments were asked to help with (技术协作): a list of ids while
+    short, else the subquery."""
+    cases = _visibility_ids(user)[1]
+    if len(cases) <= COLLABORATION_LIST_MAX:
+        return cases
+    return Case.collaborating_departments.through.objects.filter(
+        department__in=user_department_ids(user)
+    ).values("case_id")
+
+
 class CaseQuerySet(models.QuerySet):
     def active(self):
         """Somebody still has work to do: the working queues."""
@@ -395,17 +447,18 @@ class CaseQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Agents and handlers see their departments' cases (and their own); whoever may
-        assign also sees the unrouted ones; supervisors, managers and administrators see all."""
+        assign also sees the unrouted ones; supervisors, managers and administrators see all.
+
+        Written so PostgreSQL can serve it from indexes (a bitmap OR of the department,
+        assignee, creator and primary-key indexes, ANDed with a filter's index): the
+        departments and the cases they help with as lists of ids, not subqueries, which
+        inside an OR no index can serve."""
         if user.sees_all_departments:
             return self
-        departments = user.departments.all()
+        departments = user_department_ids(user)
         q = Q(department__in=departments) | Q(assignee=user) | Q(created_by=user)
         # A department asked to help (技术协作) sees the case it helps with.
-        q |= Exists(
-            Case.collaborating_departments.through.objects.filter(
-                case_id=OuterRef("pk"), department__in=departments
-            )
-        )
+        q |= Q(pk__in=user_collaboration_case_ids(user))
         if user.has_perm("complaints.assign_case"):
             # The triage queue: cases no rule routed wait for a dispatcher.
             q |= Q(department__isnull=True)
@@ -644,6 +697,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["category", "-created_at"], name="case_category_idx"),
             # Reports and the dashboard count by receipt and resolution time.
             models.Index(fields=["-created_at"], name="case_created_idx"),
+            # Exact order-number search whatever the case typed (complaints/lookup.py).
+            models.Index(Upper("order_no"), name="case_order_no_upper_idx"),
             models.Index(
                 fields=["resolved_at"],
                 name="case_resolved_idx",

@@ -313,7 +313,7 @@ class SuggestedArticleSerializer(serializers.Serializer):
     summary = serializers.CharField()
     category = serializers.CharField()
     relevance = serializers.FloatField(
-        help_text=_("Higher is more relevant; compare within one list.")
+        help_text=_("How much of what the case is about the article covers, 0 to 1.")
     )
 
 
@@ -326,7 +326,7 @@ class SimilarCaseSerializer(serializers.Serializer):
     department = serializers.CharField(source="department.name", default=None)
     resolved_at = serializers.DateTimeField()
     relevance = serializers.FloatField(
-        help_text=_("Higher is more similar; compare within one list.")
+        help_text=_("How much of what the case is about the other case shares, 0 to 1.")
     )
 
 
