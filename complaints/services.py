@@ -22,6 +22,8 @@ from django_fsm import TransitionNotAllowed
 from knowledge.models import ArticleCategory
 from knowledge.services import article_create, plan_governing_revision
 from servicedesk.calendar.services import calendar_missing_year_warn, load_calendar
+from servicedesk.rota.models import on_duty_q
+from servicedesk.rota.services import absent_ids, on_duty_ids
 from servicedesk.staff import roles
 from servicedesk.staff.models import Department, Membership, User
 from servicedesk.staff.services import notify, notify_bulk
@@ -143,8 +145,9 @@ def _next_number(now):
     return f"{period}-{seq.last:05d}"
 
 
-def least_loaded_handler(department):
-    """The active member of `department` who can work cases and has the fewest active cases
+def least_loaded_handler(department, now=None):
+    """The active member of `department` who can work cases, is on duty now (the rota: not
+    absent, on a shift or in a department without a rota) and has the fewest active cases
     (ties: whoever has waited longest since joining). One query."""
     return (
         User.objects.filter(
@@ -152,6 +155,7 @@ def least_loaded_handler(department):
             memberships__department=department,
             groups__name__in=[roles.HANDLER, roles.AGENT],
         )
+        .filter(on_duty_q(now or timezone.now(), department))
         .annotate(
             load=Count(
                 "assigned_cases", filter=Q(assigned_cases__state__in=ACTIVE_STATES), distinct=True
@@ -323,7 +327,14 @@ def case_intake(
             and department is not None
             and (rule is None or rule.assign_automatically)
         ):
-            assignee = least_loaded_handler(department)
+            assignee = least_loaded_handler(department, now)
+            if assignee is None:
+                # Nobody on duty: the case waits in the department's queue for a dispatcher.
+                CaseEvent.objects.create(
+                    case=case, kind=EventKind.NOTE, author=None, created_at=now,
+                    message=_("Nobody in %(department)s is on duty now: the case waits in the "
+                              "department's queue.") % {"department": department.name},
+                )  # fmt: skip
         if department is not None and assignee is not None:
             case = _do_transition(
                 case, "assign", user=user, inputs={"department": department, "assignee": assignee},
@@ -931,9 +942,11 @@ def _level2_after():
 class _Recipients:
     """Who hears of escalations, loaded once per sweep: level 1 goes to the supervisors of
     the case's department (its leads when it has no supervisor; every supervisor when the
-    case has no department), level 2 to the managers."""
+    case has no department), level 2 to the managers. The rota narrows each list: those on
+    duty now; when none of them is, everyone on the list who is not absent; when all are
+    absent, everyone on it."""
 
-    def __init__(self):
+    def __init__(self, now=None):
         supervisors = list(
             User.objects.filter(is_active=True, groups__name=roles.SUPERVISOR)
             .prefetch_related("memberships")
@@ -952,11 +965,17 @@ class _Recipients:
         self.managers = list(
             User.objects.filter(is_active=True, groups__name=roles.MANAGER).distinct()
         )
+        ids = [u.pk for u in (*supervisors, *self.managers)]
+        self.on_duty, self.absent = on_duty_ids(ids, now), absent_ids(ids, now)
+
+    def _on_duty_first(self, people):
+        on_duty = [u for u in people if u.pk in self.on_duty]
+        return on_duty or [u for u in people if u.pk not in self.absent] or people
 
     def for_level(self, level, department_id):
         if level >= 2:
-            return self.managers
-        return (
+            return self._on_duty_first(self.managers)
+        return self._on_duty_first(
             self.by_department.get(department_id)
             or self.leads.get(department_id)
             or self.all_supervisors
@@ -987,7 +1006,7 @@ def sla_sweep(*, now=None, batch_size=None):
                 rows = list(queryset.select_related(*_SWEEP_RELATED[model])[:batch_size])
                 if not rows:
                     break
-                recipients = recipients or _Recipients()
+                recipients = recipients or _Recipients(now)
                 if model is Case:
                     raised += _escalate_cases(rows, now, recipients)
                 else:

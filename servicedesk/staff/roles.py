@@ -54,6 +54,7 @@ _CASE_WORK = [
     "callbacks.view_sample",
     "staff.view_department",
     "staff.view_notification",
+    "rota.view_*",
     "staff.change_notification",
 ]
 
@@ -93,6 +94,8 @@ ROLE_PERMISSIONS = {
         "reports.add_export",
         "staff.view_user",
         "django_celery_beat.view_*",
+        "rota.*",
+        "workforce.*",
     ],
     MANAGER: [
         *_CASE_WORK,
@@ -102,6 +105,8 @@ ROLE_PERMISSIONS = {
         "reports.*",
         "staff.view_*",
         "django_celery_beat.view_*",
+        "rota.*",
+        "workforce.*",
     ],
     ADMINISTRATOR: ["*"],
 }
