@@ -79,3 +79,12 @@ class StaffingTarget(models.Model):
 
     def __str__(self):
         return self.get_channel_display()
+
+
+class StaffingForecast(StaffingTarget):
+    """The staffing page (人员配置) hangs on this proxy: its changelist is the page."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("staffing forecast")
+        verbose_name_plural = _("staffing forecast")
