@@ -54,8 +54,11 @@ _CASE_WORK = [
     "callbacks.view_sample",
     "staff.view_department",
     "staff.view_notification",
-    "rota.view_*",
     "staff.change_notification",
+    "rota.view_*",
+    # Their own QA reviews (the admin narrows the list) and the cases offered to them as backup.
+    "workforce.view_qareview",
+    "workforce.view_backupoffer",
 ]
 
 ROLE_PERMISSIONS = {

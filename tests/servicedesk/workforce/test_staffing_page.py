@@ -17,8 +17,8 @@ def test_the_staffing_page_shows_need_against_the_rota(
     supervisor,
     agent,
     department,
-    history,
-    django_assert_max_num_queries,  # noqa: F811
+    history,  # noqa: F811
+    django_assert_max_num_queries,
 ):
     Case.objects.update(department=department)
     shift = Shift.objects.create(name="早班", start=datetime.time(9), end=datetime.time(17))
