@@ -153,3 +153,26 @@ def test_the_performance_page(client, agents, version, supervisor, manager, agen
     assert rows[review.agent.username].qa_score == 100
     client.force_login(agent)
     assert client.get("/admin/workforce/agentperformance/").status_code == 403
+
+
+def test_the_workbook_has_the_agent_performance_sheet(agents, tmp_path):
+    from openpyxl import load_workbook
+
+    from servicedesk.reports import data, workbook
+
+    start, end = datetime.date(2026, 6, 1), datetime.date(2026, 6, 30)
+    path = tmp_path / "report.xlsx"
+    counts = workbook.build_workbook(
+        data.period_figures(start, end), data.case_rows(start, end), path, language="en"
+    )
+    assert counts["Agent performance"] == 3
+    sheet = load_workbook(path)["Agent performance"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][:4] == [
+        "Agent",
+        "Cases handled",
+        "First response, median (hours)",
+        "Deadlines met",
+    ]
+    busy = next(r for r in rows if r[0] == "busy")
+    assert busy[1] == 40 and busy[2] == 2 and busy[4] == 1
