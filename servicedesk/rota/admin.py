@@ -94,7 +94,7 @@ class RotaEntryAdmin(admin.ModelAdmin):
         now = timezone.now()
         members = list(
             User.objects.filter(memberships__department=department, is_active=True)
-            .annotate(**duty_q_status(now))
+            .annotate(**duty_q_status(now, department))
             .distinct()
             .order_by("last_name", "first_name", "username")
         )

@@ -209,11 +209,11 @@ class DutyStatus(models.TextChoices):
     LEAVE = "leave", _("On leave")
 
 
-def duty_q_status(moment):
+def duty_q_status(moment, department=None):
     """Annotations for a User queryset: `is_absent`, `is_on_duty` (see on_duty_q)."""
     return {
         "is_absent": absent_q(moment),
-        "is_on_duty": ExpressionWrapper(on_duty_q(moment), output_field=BooleanField()),
+        "is_on_duty": ExpressionWrapper(on_duty_q(moment, department), output_field=BooleanField()),
     }
 
 

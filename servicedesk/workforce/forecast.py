@@ -37,10 +37,15 @@ AHT_SAMPLE_CASES = 500
 
 def intake_counts(*, start, end, department=None):
     """{(date, slot, channel): contacts} for [start, end) in local time — one GROUP BY."""
+    rows = intake_counts_queryset(start=start, end=end, department=department)
+    return {(day, hour * 2 + half, channel): n for day, hour, half, channel, n in rows}
+
+
+def intake_counts_queryset(*, start, end, department=None):
     contacts = CaseContact.objects.filter(received_at__gte=start, received_at__lt=end)
     if department is not None:
         contacts = contacts.filter(case__department=department)
-    rows = (
+    return (
         contacts.annotate(
             day=TruncDate("received_at"),
             hour=ExtractHour("received_at"),
@@ -50,7 +55,6 @@ def intake_counts(*, start, end, department=None):
         .annotate(n=Count("pk"))
         .order_by()
     )
-    return {(day, hour * 2 + half, channel): n for day, hour, half, channel, n in rows}
 
 
 def day_key(cal, day):
