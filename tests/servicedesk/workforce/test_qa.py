@@ -135,6 +135,25 @@ def test_mystery_shopper_result_uses_the_scorecard(client, manager, agent, versi
     from servicedesk.workforce.models import MysteryShop
 
     assert MysteryShop.objects.get().score == 80
+    # Points out of range: a field error, nothing saved.
+    bad = client.post(
+        "/admin/workforce/mysteryshop/add/",
+        {"version": version.pk, "channel": "phone", "shopped_at_0": "2026-06-05",
+         "shopped_at_1": "10:00", "shopper": "第三方公司", "scenario": "咨询",
+         **{f"item_{i.pk}": 7 for i in items}},
+    )  # fmt: skip
+    assert bad.status_code == 200 and bad.context["adminform"].form.errors
+    assert MysteryShop.objects.count() == 1
+
+
+def test_the_reviewers_queue_lists_in_constant_queries(
+    client, agents, version, supervisor, django_assert_max_num_queries
+):
+    qa.qa_sample_create(month=MONTH, version=version, share=10, minimum=2, factor=2)
+    client.force_login(supervisor)
+    with django_assert_max_num_queries(15):
+        page = client.get("/admin/workforce/qareview/", {"status": "pending"})
+    assert page.status_code == 200 and page.context["cl"].result_count == 10
 
 
 def test_the_performance_page(client, agents, version, supervisor, manager, agent,

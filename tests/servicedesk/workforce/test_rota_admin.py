@@ -37,9 +37,17 @@ def shift(db):
     return Shift.objects.create(name="早班", start=datetime.time(9), end=datetime.time(18))
 
 
-def test_the_grid_shows_holidays_and_saves(client, supervisor, agent, department, shift, calendar):
+def test_the_grid_shows_holidays_and_saves(
+    client, supervisor, agent, department, shift, calendar, make_user,
+    django_assert_max_num_queries,
+):  # fmt: skip
+    from servicedesk.staff import roles
+
+    for i in range(6):
+        make_user(f"member{i}", role=roles.AGENT, departments=[department])
     client.force_login(supervisor)
-    page = client.get(URL, {"department": department.pk, "week": "2026-10-01"})
+    with django_assert_max_num_queries(20):
+        page = client.get(URL, {"department": department.pk, "week": "2026-10-01"})
     assert page.status_code == 200
     html = page.content.decode()
     assert "国庆节" in html and "rota-grid" in html

@@ -125,3 +125,27 @@ def test_escalations_go_to_the_supervisors_on_duty_then_to_all(team, department,
     assert Notification.objects.filter(recipient=off).exists()
     assert not Notification.objects.filter(recipient=on).exists()
     assert case.pk
+
+
+def test_the_backup_takes_the_case_over_in_the_admin(client, team, department):
+    wang, li, zhao = team["wang"], team["li"], team["zhao"]
+    Backup.objects.create(user=wang, backup=li)
+    with time_machine.travel(NOW - datetime.timedelta(hours=1), tick=False):
+        case = intake().case
+    Absence.objects.create(
+        user=wang, kind=AbsenceKind.LEAVE, starts_at=NOW, ends_at=NOW + datetime.timedelta(days=2)
+    )
+    backup_offer_sweep(now=NOW + datetime.timedelta(hours=3))
+    offer = BackupOffer.objects.get()
+    url = "/admin/workforce/backupoffer/"
+    # Someone else sees nothing to take over.
+    client.force_login(zhao)
+    assert client.get(url).context["cl"].result_count == 0
+    client.force_login(li)
+    assert client.get(url).context["cl"].result_count == 1
+    client.post(url, {"action": "take_over", "_selected_action": [offer.pk]})
+    case.refresh_from_db()
+    assert case.assignee == li
+    # Twice: an error message, nothing changes.
+    page = client.post(url, {"action": "take_over", "_selected_action": [offer.pk]}, follow=True)
+    assert [m for m in page.context["messages"] if m.level_tag == "error"]
