@@ -57,7 +57,7 @@ class ScorecardVersionAdmin(admin.ModelAdmin):
     list_select_related = ["scorecard"]
     readonly_fields = ["status", "published_at"]
     inlines = [ScorecardItemInline]
-    actions = ["publish"]
+    actions = ["publish", "new_draft"]
 
     @admin.action(description=gettext_lazy("Publish the selected draft"))
     def publish(self, request, queryset):
@@ -67,6 +67,12 @@ class ScorecardVersionAdmin(admin.ModelAdmin):
                 messages.success(request, _("%(version)s published.") % {"version": version})
             except ValidationError as exc:
                 messages.error(request, f"{version}: {'; '.join(exc.messages)}")
+
+    @admin.action(description=gettext_lazy("New draft from the selected version"))
+    def new_draft(self, request, queryset):
+        for version in queryset:
+            draft = qa.scorecard_new_draft(version=version)
+            messages.success(request, _("%(version)s created as a draft.") % {"version": draft})
 
 
 class SampleForm(forms.ModelForm):

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import Count, Q, When
+from django.db.models import Count, When
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
@@ -150,8 +150,7 @@ def handling_seconds(*, since, until, channels):
             continue
         last, totals = {}, {}
         for case_id, at in (
-            CaseEvent.objects.filter(case_id__in=case_ids)
-            .filter(Q(author__isnull=False))
+            CaseEvent.objects.filter(case_id__in=case_ids, author__isnull=False)
             .order_by("case_id", "created_at")
             .values_list("case_id", "created_at")
         ):

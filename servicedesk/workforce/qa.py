@@ -38,6 +38,22 @@ def scorecard_publish(*, version, now=None):
     return version
 
 
+def scorecard_new_draft(*, version):
+    """A new draft of the scorecard with `version`'s items, to edit and publish."""
+    with transaction.atomic():
+        last = (
+            ScorecardVersion.objects.select_for_update()
+            .filter(scorecard=version.scorecard)
+            .order_by("-number")
+            .first()
+        )
+        draft = ScorecardVersion.objects.create(scorecard=version.scorecard, number=last.number + 1)
+        for item in version.items.all():
+            item.pk, item.version = None, draft
+            item.save()
+    return draft
+
+
 def month_bounds(month):
     tz = timezone.get_current_timezone()
     first = month.replace(day=1)

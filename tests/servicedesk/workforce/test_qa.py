@@ -195,3 +195,18 @@ def test_the_workbook_has_the_agent_performance_sheet(agents, tmp_path):
     ]
     busy = next(r for r in rows if r[0] == "busy")
     assert busy[1] == 40 and busy[2] == 2 and busy[4] == 1
+
+
+def test_a_new_scorecard_version_keeps_the_old_reviews(client, manager, version):
+    from callbacks.models import VersionStatus
+
+    client.force_login(manager)
+    url = "/admin/workforce/scorecardversion/"
+    client.post(url, {"action": "new_draft", "_selected_action": [version.pk]})
+    draft = version.scorecard.versions.get(status=VersionStatus.DRAFT)
+    assert draft.number == 2 and draft.items.count() == version.items.count()
+    client.post(url, {"action": "publish", "_selected_action": [draft.pk]})
+    version.refresh_from_db()
+    draft.refresh_from_db()
+    assert (version.status, draft.status) == (VersionStatus.RETIRED, VersionStatus.PUBLISHED)
+    assert version.items.count() == 6  # the retired version's items are history, untouched
