@@ -23,6 +23,8 @@ from django_fsm import TransitionNotAllowed
 from knowledge.models import ArticleCategory
 from knowledge.services import article_create, plan_governing_revision
 from servicedesk.calendar.services import calendar_missing_year_warn, load_calendar
+from servicedesk.rota.models import on_duty_q
+from servicedesk.rota.services import absent_ids, on_duty_ids
 from servicedesk.staff import roles
 from servicedesk.staff.models import Department, Membership, User
 from servicedesk.staff.services import notify, notify_bulk
@@ -154,14 +156,16 @@ def _next_number(now):
     return f"{period}-{last:05d}"
 
 
-def handler_candidates(department):
-    """The active members of `department` who can work cases: those intake may assign.
-    (A further filter — say, only staff on duty now — is one more `.filter()` here.)"""
+def handler_candidates(department, now):
+    """The active members of `department` who can work cases and are on duty at `now`: those
+    intake may assign."""
     can_work = User.groups.through.objects.filter(
         user_id=OuterRef("pk"), group__name__in=[roles.HANDLER, roles.AGENT]
     )
-    return User.objects.filter(is_active=True, memberships__department=department).filter(
-        Exists(can_work)
+    return (
+        User.objects.filter(is_active=True, memberships__department=department)
+        .filter(Exists(can_work))
+        .filter(on_duty_q(now, department))
     )
 
 
@@ -179,9 +183,10 @@ def least_loaded(users):
     return users.annotate(load=Coalesce(Subquery(open_cases), 0)).order_by("load", "pk").first()
 
 
-def least_loaded_handler(department):
-    """The member of `department` intake assigns a new case to: the least loaded one."""
-    return least_loaded(handler_candidates(department))
+def least_loaded_handler(department, now=None):
+    """The member of `department` intake assigns a new case to: the least loaded of those on
+    duty now (the rota: not absent, on a shift, or in a department without a rota)."""
+    return least_loaded(handler_candidates(department, now or timezone.now()))
 
 
 def _absorb(*, case, channel, subject, text, similarity, user, now):
@@ -330,12 +335,19 @@ def case_intake(
                 created_at=now,
             )
         ]
+        nobody_on_duty = ""
         # Assigned before the first save: one INSERT of the case in its assigned state and
         # its two events together, instead of an INSERT, an UPDATE and two INSERTs.
         if department is not None and assignee is not None:
             _apply_inputs(case, "assign", {"department": department, "assignee": assignee}, user)
         elif department is not None and (rule is None or rule.assign_automatically):
-            case.assignee = least_loaded_handler(department)  # a member by construction
+            case.assignee = least_loaded_handler(department, now)  # a member by construction
+            if case.assignee is None:
+                # Nobody on duty: the case waits in the department's queue for a dispatcher.
+                nobody_on_duty = _(
+                    "Nobody in %(department)s is on duty now: the case waits in the "
+                    "department's queue."
+                ) % {"department": department.name}
         if case.assignee is not None:
             case.assign()
             case.version += 1
@@ -356,6 +368,10 @@ def case_intake(
             created_by=user,
         )  # fmt: skip
         CaseEvent.objects.bulk_create(events)
+        if nobody_on_duty:
+            CaseEvent.objects.create(
+                case=case, kind=EventKind.NOTE, author=None, created_at=now, message=nobody_on_duty
+            )
         if rr is not None:
             rr.case = case
             rr.check_window(today=timezone.localtime(now).date())
@@ -983,9 +999,11 @@ def _level2_after():
 class _Recipients:
     """Who hears of escalations, loaded once per sweep: level 1 goes to the supervisors of
     the case's department (its leads when it has no supervisor; every supervisor when the
-    case has no department), level 2 to the managers."""
+    case has no department), level 2 to the managers. The rota narrows each list: those on
+    duty now; when none of them is, everyone on the list who is not absent; when all are
+    absent, everyone on it."""
 
-    def __init__(self):
+    def __init__(self, now=None):
         supervisors = list(
             User.objects.filter(is_active=True, groups__name=roles.SUPERVISOR)
             .prefetch_related("memberships")
@@ -1004,6 +1022,12 @@ class _Recipients:
         self.managers = list(
             User.objects.filter(is_active=True, groups__name=roles.MANAGER).distinct()
         )
+        ids = [u.pk for u in (*supervisors, *self.managers)]
+        self.on_duty, self.absent = on_duty_ids(ids, now), absent_ids(ids, now)
+
+    def _on_duty_first(self, people):
+        on_duty = [u for u in people if u.pk in self.on_duty]
+        return on_duty or [u for u in people if u.pk not in self.absent] or people
 
     def department_names(self):
         if not hasattr(self, "_names"):
@@ -1012,8 +1036,8 @@ class _Recipients:
 
     def for_level(self, level, department_id):
         if level >= 2:
-            return self.managers
-        return (
+            return self._on_duty_first(self.managers)
+        return self._on_duty_first(
             self.by_department.get(department_id)
             or self.leads.get(department_id)
             or self.all_supervisors
@@ -1055,7 +1079,7 @@ def sla_sweep(*, now=None, batch_size=None):
                 rows = list(queryset.select_related(*_SWEEP_RELATED[model])[:batch_size])
                 if not rows:
                     break
-                recipients = recipients or _Recipients()
+                recipients = recipients or _Recipients(now)
                 if model is Case:
                     raised += _escalate_cases(rows, now, recipients)
                 else:

@@ -55,9 +55,11 @@ INSTALLED_APPS = [
     "axes",
     "servicedesk.staff",
     "servicedesk.calendar",
+    "servicedesk.rota",
     "knowledge",
     "complaints",
     "callbacks",
+    "servicedesk.workforce",
     "servicedesk.reports",
     "servicedesk.idempotency",
 ]
@@ -222,6 +224,9 @@ BUSINESS_DAY_END = env.str("BUSINESS_DAY_END", default="18:00")
 # A breached deadline escalates to the department's supervisors at once (level 1) and, if
 # still unmet this many hours later, to the managers (level 2).
 ESCALATION_LEVEL2_AFTER_HOURS = env.float("ESCALATION_LEVEL2_AFTER_HOURS", default=4)
+# The cases of someone on leave are offered to their backup (B角) this many hours into the
+# absence (servicedesk.workforce.backup).
+BACKUP_OFFER_AFTER_HOURS = env.float("BACKUP_OFFER_AFTER_HOURS", default=2)
 # Cases handled per escalation sweep batch (the sweep loops until none is due).
 ESCALATION_BATCH_SIZE = env.int("ESCALATION_BATCH_SIZE", default=500)
 # On PostgreSQL cases escalate in set-based SQL: this many per statement.

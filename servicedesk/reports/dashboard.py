@@ -130,8 +130,12 @@ def wants_dashboard(user):
 def dashboard_page(user, now=None):
     """The figures plus their charts, for the admin index template."""
     from callbacks import charts
+    from servicedesk.workforce import live
 
     d = dashboard_figures(user, now)
+    # [(channel, contacts so far, forecast so far, forecast for the day)] — the staffing
+    # forecast (cached), so a supervisor sees at once where intake runs ahead.
+    d.intake_forecast = live.today_against_forecast(now)
     d.chart_daily = charts.column_chart(
         [(day.strftime("%m-%d"), n, str(n)) for day, n in d.daily],
         title=_("Cases received per day"),

@@ -150,6 +150,10 @@ class Indicator(models.TextChoices):
     CATEGORY_RISE = "category_rise", _("Complaints of one category up week on week by (%)")
     PRODUCT_RISE = "product_rise", _("Complaints of one product up week on week by (%)")
     SATISFACTION_BELOW = "satisfaction_below", _("Satisfaction rate under (%)")
+    VOLUME_OVER_FORECAST = (
+        "volume_over_forecast",
+        _("Contacts in the current half hour over the staffing forecast by (%)"),
+    )
 
 
 class AlertRule(models.Model):

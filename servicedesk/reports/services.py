@@ -26,7 +26,7 @@ from servicedesk.staff import roles
 from servicedesk.staff.models import User
 from servicedesk.staff.services import notify
 
-from . import alerts, data, exports, workbook
+from . import alerts, alerts_volume, data, exports, workbook
 from .models import (
     Alert,
     AlertRule,
@@ -471,6 +471,7 @@ _MEASURES = {
     Indicator.CATEGORY_RISE: _measure_rise,
     Indicator.PRODUCT_RISE: _measure_rise,
     Indicator.SATISFACTION_BELOW: _measure_satisfaction,
+    Indicator.VOLUME_OVER_FORECAST: alerts_volume.measure_volume,
 }
 
 

@@ -61,6 +61,7 @@ SHEETS = [
     ("satisfaction", gettext_lazy("Satisfaction & follow-ups")),
     ("returns", gettext_lazy("Returns & exchanges")),
     ("problems", gettext_lazy("Top problems")),
+    ("agents", gettext_lazy("Agent performance")),
     ("cases", gettext_lazy("Case list")),
 ]
 
@@ -623,6 +624,13 @@ def _cases(wb, title, rows):
     return count
 
 
+def _agents(wb, title, f):
+    # Its own module (servicedesk.workforce's figures); imported here, once this one is loaded.
+    from .workbook_agents import agents_sheet
+
+    return agents_sheet(wb, title, f)
+
+
 def build_workbook(figures, case_rows, path, language="zh-hans"):
     """Write the report of `figures` (data.PeriodFigures) and the case list `case_rows`
     (data.case_rows) to the file `path`, in `language`. Returns {sheet title: rows}: data
@@ -644,6 +652,7 @@ def build_workbook(figures, case_rows, path, language="zh-hans"):
             "satisfaction": lambda t: _satisfaction(wb, t, figures),
             "returns": lambda t: _returns(wb, t, figures),
             "problems": lambda t: _problems(wb, t, figures),
+            "agents": lambda t: _agents(wb, t, figures),
             "cases": lambda t: _cases(wb, t, case_rows),
         }
         # Keyed by the sheet's title as written: what the admin shows next to the report.
