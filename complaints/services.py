@@ -552,9 +552,12 @@ def case_add_event(*, case, user, message, kind=EventKind.PROGRESS, customer_not
                    next_contact_at=None, expected_resolution_at=None, expected_version=None,
                    now=None):  # fmt: skip
     """Add a progress update or internal note to the timeline. Optionally record the next
-    promised contact (沟通节点) and the expected resolution time told to the customer."""
-    if kind not in (EventKind.PROGRESS, EventKind.NOTE):
+    promised contact (沟通节点) and the expected resolution time told to the customer.
+    A public reply (kind REPLY, written by the channels app) always counts as the customer
+    told."""
+    if kind not in (EventKind.PROGRESS, EventKind.NOTE, EventKind.REPLY):
         raise ValidationError({"kind": _("Only progress updates and notes can be added.")})
+    customer_notified = customer_notified or kind == EventKind.REPLY
     if not (message or "").strip():
         raise ValidationError({"message": _("Write what happened.")})
     now = now or timezone.now()
@@ -588,6 +591,38 @@ def case_add_event(*, case, user, message, kind=EventKind.PROGRESS, customer_not
             data=data, author=user, created_at=now,
         )  # fmt: skip
     return event
+
+
+def case_add_contact(*, case, channel, subject, text, attachments=(), now=None):
+    """The customer wrote again about `case` (a reply by e-mail or WeChat): the contact goes on
+    the case; a resolved case is reopened, a merged one passes it to the case it was merged
+    into. Returns (case, contact); the caller opens a new case instead when the case is
+    closed or cancelled (`case_accepts_contact`)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        while locked.state == State.MERGED and locked.merged_into_id:
+            locked = Case.objects.select_for_update().get(pk=locked.merged_into_id)
+        if locked.state == State.RESOLVED:
+            locked = _do_transition(
+                locked, "reopen", user=None, check_permission=False, now=now,
+                inputs={"reason": _("The customer replied after the case was resolved.")},
+            )  # fmt: skip
+        contact = _absorb(
+            case=locked, channel=channel, subject=subject[:200], text=text, similarity=1.0,
+            user=None, now=now,
+        )  # fmt: skip
+        for f in attachments:
+            case_add_attachment(case=locked, file=f, user=None)
+        transaction.on_commit(
+            lambda: case_contact_added.send(sender=Case, case=locked, contact=contact)
+        )
+    return locked, contact
+
+
+def case_accepts_contact(case):
+    """Whether a customer's reply can go on `case` (else it opens a new case)."""
+    return case.state not in (State.CLOSED, State.CANCELLED)
 
 
 # Fields staff may edit directly (the rest change only through transitions or intake).

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("knowledge.api")),
     path("", include("callbacks.api")),
     path("", include("servicedesk.reports.api")),
+    path("", include("servicedesk.messaging.api")),
 ]
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     path("", include("complaints.urls")),
     path("", include("callbacks.urls")),
+    path("", include("servicedesk.messaging.urls")),
 ]
 
 if settings.DEBUG:
