@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,7 +82,10 @@ def event_emit(*, type, data=None, case=None, now=None):
     caller's transaction; the worker is woken after commit. Returns the event or None."""
     subs = [
         s.pk
-        for s in WebhookSubscription.objects.filter(is_active=True).only("pk", "events")
+        # A paused subscription keeps collecting: its deliveries wait until it is resumed.
+        for s in WebhookSubscription.objects.filter(
+            Q(is_active=True) | Q(paused_at__isnull=False)
+        ).only("pk", "events")
         if type in (s.events or [])
     ]
     if not subs:
