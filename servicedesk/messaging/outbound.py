@@ -49,7 +49,7 @@ def backoff(attempts):
 # --- choosing the channel ----------------------------------------------------------------------
 
 
-def _conversation(case):
+def conversation(case):
     """(channel, to, extra) of the conversation: the customer's last message decides."""
     last_mail = InboundMessage.objects.filter(case=case).order_by("-received_at", "-pk").first()
     last_wechat = WeChatMessage.objects.filter(case=case).order_by("-received_at", "-pk").first()
@@ -138,7 +138,7 @@ def reply_create(*, case, user, body, public, expected_version=None, now=None):
             expected_version=expected_version, now=now,
         )  # fmt: skip
         return event, None
-    channel, to, extra = _conversation(case)
+    channel, to, extra = conversation(case)
     if channel is None:
         raise ValidationError(
             {
@@ -306,3 +306,9 @@ def _masked(message):
     if message.channel == OutboundChannel.SMS:
         return mask_phone(message.to)
     return _("the follower")
+
+
+def reply_saved_message(kind):
+    if kind == "public":
+        return _("Reply queued for sending to the customer.")
+    return _("Internal note added.")

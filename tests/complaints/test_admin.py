@@ -658,6 +658,9 @@ LIST_QUERIES = 12
 # +4 with the deadline panel: escalation history, technical requests, the departments one may
 # ask, and a content-type lookup the first time in a process.
 CASE_PAGE_QUERIES = 19
+# +5 with the channels' reply box: the conversation (last e-mail, last WeChat message, the
+# follower), the standard replies to insert, and the replies sent.
+CASE_PAGE_QUERIES += 5
 
 
 def test_a_return_asks_for_its_data_all_at_once(client, agent):
