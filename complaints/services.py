@@ -54,6 +54,9 @@ from .models import (
 case_created = Signal()
 case_transitioned = Signal()
 case_contact_added = Signal()
+# Sent inside the escalation sweep's transaction with the timeline entries it bulk-created
+# (bulk_create sends no post_save): `sender=Case, events=[CaseEvent, ...]`.
+cases_escalated = Signal()
 
 
 class CaseChanged(Exception):
@@ -1095,6 +1098,8 @@ def _escalate_cases(cases, now, recipients):
             case.escalation_level = max(case.escalation_level, e.level)
     SlaBreach.objects.bulk_create(new_breaches, ignore_conflicts=True)
     CaseEvent.objects.bulk_create(events)
+    if events:
+        cases_escalated.send(sender=Case, events=events)
     notify_bulk(notices)
     Case.objects.bulk_update(
         cases, ["escalation_level", "next_escalation_at", "current_stage", "current_due"]

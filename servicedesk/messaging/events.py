@@ -2,14 +2,25 @@
 survey answer and alert is saved inside the transaction that caused it, so a `post_save`
 receiver writes the event into the outbox in that same transaction."""
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from callbacks.models import Response
-from complaints.models import CaseEvent, EventKind
+from complaints.models import Case, CaseEvent, EventKind
+from complaints.services import cases_escalated
 from servicedesk.reports.models import Alert
 
 from . import webhooks
+from .models import WebhookSubscription
+
+post_save.connect(
+    webhooks.subscriptions_changed, sender=WebhookSubscription, dispatch_uid="messaging_subs_saved"
+)
+post_delete.connect(
+    webhooks.subscriptions_changed,
+    sender=WebhookSubscription,
+    dispatch_uid="messaging_subs_deleted",
+)
 
 
 @receiver(post_save, sender=CaseEvent, dispatch_uid="messaging_case_event")
@@ -55,3 +66,22 @@ def _alert_raised(sender, instance, created, raw=False, **kwargs):
             type="alert.raised",
             data={"alert": instance.pk, "subject": instance.subject, "message": instance.message},
         )
+
+
+@receiver(cases_escalated, sender=Case, dispatch_uid="messaging_cases_escalated")
+def _cases_escalated(sender, events, **kwargs):
+    webhooks.events_emit_many(
+        type="case.escalated",
+        items=[
+            (
+                e.case,
+                {
+                    "stage": e.data.get("stage"),
+                    "level": e.data.get("level"),
+                    "due_at": e.data.get("due_at"),
+                },
+            )
+            for e in events
+        ],
+        now=events[0].created_at if events else None,
+    )

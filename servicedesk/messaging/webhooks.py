@@ -62,7 +62,9 @@ def sign(secret, timestamp, body: bytes):
 # --- events ------------------------------------------------------------------------------------
 
 
-def case_summary(case):
+def case_summary(case, assignee=None):
+    if assignee is None and case.assignee_id:
+        assignee = case.assignee.username
     return {
         "number": case.number,
         "state": case.state,
@@ -72,22 +74,70 @@ def case_summary(case):
         "category": case.category,
         "urgency": case.urgency,
         "department": case.department.code if case.department_id else None,
-        "assignee": case.assignee.username if case.assignee_id else None,
+        "assignee": assignee,
         "url": f"{settings.SITE_URL}/admin/complaints/case/{case.pk}/change/",
     }
+
+
+# Every timeline entry asks who subscribes; the answer is kept in the process for a few
+# seconds so case writes pay no extra query. Saving a subscription clears it at once in this
+# process; other processes see a new subscription within SUBSCRIBERS_TTL seconds.
+SUBSCRIBERS_TTL = 10.0
+_subscribers_cache = {"at": None, "rows": ()}
+
+
+def subscriptions_changed(**kwargs):
+    _subscribers_cache["at"] = None
+
+
+def _subscribers(type):
+    cached_at = _subscribers_cache["at"]
+    if cached_at is None or time.monotonic() - cached_at > SUBSCRIBERS_TTL:
+        # A paused subscription keeps collecting: its deliveries wait until it is resumed.
+        _subscribers_cache["rows"] = tuple(
+            WebhookSubscription.objects.filter(
+                Q(is_active=True) | Q(paused_at__isnull=False)
+            ).values_list("pk", "events")
+        )
+        _subscribers_cache["at"] = time.monotonic()
+    return [pk for pk, events in _subscribers_cache["rows"] if type in (events or [])]
+
+
+def events_emit_many(*, type, items, now=None):
+    """Many events of one type at once (the escalation sweep): `items` is a list of (case,
+    data). A few queries whatever the count; none but one when nobody subscribes."""
+    subs = _subscribers(type)
+    if not subs or not items:
+        return 0
+    from servicedesk.staff.models import User
+
+    now = now or timezone.now()
+    names = dict(
+        User.objects.filter(pk__in={c.assignee_id for c, _d in items if c.assignee_id}).values_list(
+            "pk", "username"
+        )
+    )
+    events = []
+    for case, data in items:
+        summary = case_summary(case, assignee=names.get(case.assignee_id))
+        events.append(WebhookEvent(type=type, payload={**data, "case": summary}, created_at=now))
+    WebhookEvent.objects.bulk_create(events, batch_size=500)
+    WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(subscription_id=pk, event=e, created_at=now, next_attempt_at=now)
+            for e in events
+            for pk in subs
+        ],
+        batch_size=500,
+    )
+    transaction.on_commit(enqueue_deliver)
+    return len(events)
 
 
 def event_emit(*, type, data=None, case=None, now=None):
     """Record an event and a delivery for each active subscription that wants it, inside the
     caller's transaction; the worker is woken after commit. Returns the event or None."""
-    subs = [
-        s.pk
-        # A paused subscription keeps collecting: its deliveries wait until it is resumed.
-        for s in WebhookSubscription.objects.filter(
-            Q(is_active=True) | Q(paused_at__isnull=False)
-        ).only("pk", "events")
-        if type in (s.events or [])
-    ]
+    subs = _subscribers(type)
     if not subs:
         return None
     now = now or timezone.now()
@@ -239,6 +289,7 @@ def subscription_pause(*, subscription, reason, now=None):
             is_active=False, paused_at=now or timezone.now(), paused_reason=reason[:2000]
         )
         if paused:
+            transaction.on_commit(subscriptions_changed)
             notify(
                 recipients=[subscription.owner],
                 event_key=f"webhook:{subscription.pk}:paused:{(now or timezone.now()).isoformat()}",
@@ -258,6 +309,7 @@ def subscription_resume(*, subscription, now=None):
         WebhookSubscription.objects.filter(pk=subscription.pk).update(
             is_active=True, paused_at=None, paused_reason=""
         )
+        transaction.on_commit(subscriptions_changed)
         WebhookDelivery.objects.filter(
             subscription=subscription, status=DeliveryStatus.QUEUED
         ).update(next_attempt_at=now)

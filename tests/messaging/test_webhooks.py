@@ -138,3 +138,28 @@ def test_delivery_log_through_the_api(client, admin_user, settings, http_server)
     assert row["event_type"] == "case.created"
     detail = client.get(f"/api/v1/webhooks/{sub_id}/").json()
     assert "secret" not in detail
+
+
+def test_escalations_raised_by_the_sweep_are_pushed(
+    client, admin_user, settings, http_server, department, supervisor
+):
+    from complaints import services
+    from complaints.models import CaseEvent
+
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    receiver = http_server()
+    _subscribe(client, admin_user, receiver.url, events=["case.escalated"])
+    with time_machine.travel(at(2026, 11, 2, 10), tick=False):
+        case = intake(urgency="high", department=department).case
+
+    with time_machine.travel(at(2026, 11, 5, 10), tick=False):
+        assert services.sla_sweep() >= 1
+        deliveries_send_due()
+
+    escalations = CaseEvent.objects.filter(case=case, kind="escalation").count()
+    assert escalations >= 1
+    assert WebhookEvent.objects.filter(type="case.escalated").count() == escalations
+    assert len(receiver.requests) == escalations
+    body = json.loads(receiver.requests[0]["body"])
+    assert body["data"]["case"]["number"] == case.number
+    assert body["data"]["level"] >= 1
