@@ -3,6 +3,7 @@ outgoing replies, WeChat accounts, webhook subscriptions and their delivery log.
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -127,6 +128,7 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 
 @admin.register(WeChatAccount)
 class WeChatAccountAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "app_id", "is_active", "callback_url"]
     fields = ["name", "app_id", "app_secret_env", "token", "encoding_aes_key", "api_base_url",
               "is_active", "callback_url"]  # fmt: skip
@@ -156,6 +158,7 @@ class WeChatMessageAdmin(ReadOnlyAdmin):
 
 
 class SubscriptionForm(forms.ModelForm):
+    target_url = forms.URLField(label=_("target URL"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         label=_("events"), choices=WebhookEventType.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -183,6 +186,7 @@ class SubscriptionForm(forms.ModelForm):
 
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     form = SubscriptionForm
     list_display = ["name", "target_url", "is_active", "paused_at", "owner"]
     list_select_related = ["owner"]

@@ -3,6 +3,7 @@
 import email
 from email.header import decode_header, make_header
 
+import pytest
 import time_machine
 
 from complaints.models import Case, CaseEvent
@@ -115,3 +116,45 @@ def test_replies_need_permission_and_visibility(client, make_user):
     client.force_login(make_user("nobody"))
 
     assert _post(client, case, body="您好", public=True).status_code == 403
+
+
+def test_reply_to_a_phone_only_customer_goes_by_sms_with_the_signature(client, agent, settings):
+    from callbacks import sms
+
+    settings.SMS_BACKEND = "callbacks.sms.LocmemBackend"
+    settings.SMS_SIGNATURE = "好家电"
+    sms.LocmemBackend.outbox.clear()
+    case = _case(name="李四", phone="13800138000")
+    client.force_login(agent)
+
+    response = _post(client, case, body="您的退款已办理。", public=True)
+    sent = outbound_send_due()
+
+    assert response.json()["channel"] == "sms"
+    assert sent == 1
+    assert len(sms.LocmemBackend.outbox) == 1
+    message = sms.LocmemBackend.outbox[0]
+    assert message.to == "13800138000"
+    assert message.body.startswith("【好家电】您的退款已办理。")
+    assert case.number in message.body
+    sms.LocmemBackend.outbox.clear()
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"body": "坏\x00字符", "public": False}, "body"),
+        ({"body": "长" * 10001, "public": False}, "body"),
+        ({"body": "您好", "public": "maybe"}, "public"),
+        ({"public": True}, "body"),
+    ],
+)
+def test_bad_reply_input_is_a_field_error_and_saves_nothing(client, agent, data, field):
+    case = _case()
+    client.force_login(agent)
+
+    response = _post(client, case, **data)
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert CaseEvent.objects.filter(case=case, kind__in=["reply", "note"]).count() == 0

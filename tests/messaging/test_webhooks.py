@@ -163,3 +163,25 @@ def test_escalations_raised_by_the_sweep_are_pushed(
     body = json.loads(receiver.requests[0]["body"])
     assert body["data"]["case"]["number"] == case.number
     assert body["data"]["level"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"events": ["case.deleted"]}, "events"),
+        ({"events": []}, "events"),
+        ({"secret": "short"}, "secret"),
+        ({"target_url": "not a url"}, "target_url"),
+    ],
+)
+def test_bad_subscription_input_is_a_field_error(client, admin_user, settings, data, field):
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    client.force_login(admin_user)
+    payload = {"name": "CRM", "target_url": "http://127.0.0.1/h", "events": ["case.created"],
+               "secret": SECRET, **data}  # fmt: skip
+
+    response = client.post("/api/v1/webhooks/", payload, content_type="application/json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert WebhookSubscription.objects.count() == 0

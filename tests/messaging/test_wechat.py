@@ -178,3 +178,35 @@ def test_retries_of_a_msgid_are_taken_in_once_and_later_messages_join_the_open_c
     assert Case.objects.count() == 1
     assert WeChatMessage.objects.count() == 2
     assert CaseContact.objects.filter(case=Case.objects.get()).count() == 2
+
+
+def test_picture_and_voice_messages_join_the_case(client, account):
+    _post_plain(client, account, _text_xml("空调漏水", "301"))
+    picture = (
+        f"<xml><ToUserName>gh_abc</ToUserName><FromUserName>{OPENID}</FromUserName>"
+        "<CreateTime>1764640001</CreateTime><MsgType>image</MsgType>"
+        "<PicUrl>http://mmbiz.example/pic.jpg</PicUrl><MediaId>m1</MediaId><MsgId>302</MsgId></xml>"
+    )
+    voice = (
+        f"<xml><ToUserName>gh_abc</ToUserName><FromUserName>{OPENID}</FromUserName>"
+        "<CreateTime>1764640002</CreateTime><MsgType>voice</MsgType><MediaId>m2</MediaId>"
+        "<Format>amr</Format><Recognition>滴水很严重</Recognition><MsgId>303</MsgId></xml>"
+    )
+    _post_plain(client, account, picture)
+    _post_plain(client, account, voice)
+
+    case = Case.objects.get()
+    texts = list(CaseContact.objects.filter(case=case).values_list("raw_text", flat=True))
+    assert len(texts) == 3
+    assert any("http://mmbiz.example/pic.jpg" in t for t in texts)
+    assert any("滴水很严重" in t for t in texts)
+
+
+def test_subscribe_events_and_garbage_are_answered_without_a_case(client, account):
+    event = (
+        f"<xml><ToUserName>gh_abc</ToUserName><FromUserName>{OPENID}</FromUserName>"
+        "<CreateTime>1764640003</CreateTime><MsgType>event</MsgType><Event>subscribe</Event></xml>"
+    )
+    assert _post_plain(client, account, event).content == b"success"
+    assert _post_plain(client, account, "<xml><oops").status_code == 403
+    assert Case.objects.count() == 0
