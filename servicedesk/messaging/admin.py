@@ -14,6 +14,7 @@ from .admin_reply import register_reply_panel
 from .models import (
     FailingAddress,
     InboundMessage,
+    InboundStatus,
     Mailbox,
     OutboundMessage,
     WebhookDelivery,
@@ -68,6 +69,21 @@ class InboundMessageAdmin(ReadOnlyAdmin):
     fields = ["mailbox", "message_id", "status", "reason", "from_address", "subject", "case",
               "received_at", "raw_source"]  # fmt: skip
     readonly_fields = fields
+    actions = ["take_in_again"]
+
+    def has_change_permission(self, request, obj=None):
+        # The action needs it; no field of a row is editable (all read-only).
+        return request.user.has_perm("messaging.change_inboundmessage")
+
+    @admin.action(description=_("Take the quarantined messages in again"))
+    def take_in_again(self, request, queryset):
+        outcomes = [inbound.inbound_retake(record=r) for r in queryset.select_related("mailbox")]
+        still = sum(r.status == InboundStatus.QUARANTINED for r in outcomes)
+        self.message_user(
+            request,
+            _("%(done)s taken in, %(still)s still quarantined.")
+            % {"done": len(outcomes) - still, "still": still},
+        )
 
     @admin.display(description=_("case"))
     def case_link(self, obj):

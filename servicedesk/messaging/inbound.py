@@ -126,6 +126,17 @@ def inbound_take(*, mailbox, raw, now=None):
         return _quarantine(mailbox, raw, f"{exc.__class__.__name__}: {exc}", parsed.message_id)
 
 
+def inbound_retake(*, record, now=None):
+    """Take a quarantined message in again (after a fix): the quarantine row gives way to the
+    new outcome, which may be quarantine again with the new error."""
+    if record.status != InboundStatus.QUARANTINED:
+        return record
+    raw = bytes(record.raw or b"")
+    with transaction.atomic():
+        InboundMessage.objects.filter(pk=record.pk).delete()
+        return inbound_take(mailbox=record.mailbox, raw=raw, now=now)
+
+
 def _own_addresses():
     own = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
     own |= {settings.DEFAULT_FROM_EMAIL.lower(), settings.SERVER_EMAIL.lower()}

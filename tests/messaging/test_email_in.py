@@ -232,3 +232,22 @@ def test_wrong_password_is_recorded_on_the_mailbox(mailbox, monkeypatch):
     mailbox.refresh_from_db()
     assert mailbox.last_error
     assert Case.objects.count() == 0
+
+
+def test_a_quarantined_message_can_be_taken_in_again_from_the_admin(mailbox, client, make_user):
+    # Quarantined earlier (say, by a version that could not read it); readable now.
+    record = InboundMessage.objects.create(
+        mailbox=mailbox, message_id="<q-1@example.com>", status=InboundStatus.QUARANTINED,
+        reason="LookupError: unknown encoding", raw=chinese_mail(message_id="<q-1@example.com>"),
+    )  # fmt: skip
+    client.force_login(make_user("root", is_superuser=True))
+
+    response = client.post(
+        "/admin/messaging/inboundmessage/",
+        {"action": "take_in_again", "_selected_action": [record.pk]},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+
+    assert response.status_code == 302
+    assert InboundMessage.objects.get().status == InboundStatus.PROCESSED
+    assert Case.objects.count() == 1
