@@ -72,8 +72,8 @@ def encrypt(account, xml: str, random_bytes=None) -> str:
 
 
 def decrypt(account, encrypted: str) -> str:
-    key = _key(account)
     try:
+        key = _key(account)
         dec = _cipher(key).decryptor()
         plain = dec.update(base64.b64decode(encrypted)) + dec.finalize()
         pad = plain[-1]
@@ -82,7 +82,8 @@ def decrypt(account, encrypted: str) -> str:
         plain = plain[:-pad]
         (length,) = struct.unpack(">I", plain[16:20])
         xml, app_id = plain[20 : 20 + length], plain[20 + length :]
-    except (ValueError, struct.error, IndexError) as exc:
+    except (ValueError, TypeError, struct.error, IndexError) as exc:
+        # binascii.Error (bad base64) is a ValueError; a missing EncodingAESKey too.
         raise SignatureError(f"cannot decrypt: {exc}") from exc
     if app_id.decode(errors="replace") != account.app_id:
         raise SignatureError("the message is for another AppID")
@@ -128,7 +129,12 @@ def access_token(account, *, refresh=False, now=None):
     """The account's access token, from the row while valid; otherwise fetched and stored (the
     row lock keeps two workers from both fetching, which would invalidate the first token)."""
     now = now or timezone.now()
-    if not refresh and account.access_token and account.access_token_expires_at > now:
+    if (
+        not refresh
+        and account.access_token
+        and account.access_token_expires_at
+        and account.access_token_expires_at > now
+    ):
         return account.access_token
     with transaction.atomic():
         locked = WeChatAccount.objects.select_for_update().get(pk=account.pk)

@@ -210,3 +210,19 @@ def test_subscribe_events_and_garbage_are_answered_without_a_case(client, accoun
     assert _post_plain(client, account, event).content == b"success"
     assert _post_plain(client, account, "<xml><oops").status_code == 403
     assert Case.objects.count() == 0
+
+
+def test_safe_mode_message_for_an_account_without_aes_key_is_refused(client, account):
+    ts, nonce, encrypted = "1764640000", "n", "bm90LWFlcw=="
+    WeChatAccount.objects.filter(pk=account.pk).update(encoding_aes_key="")
+    body = f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+
+    response = client.post(
+        f"/wechat/{account.pk}/?timestamp={ts}&nonce={nonce}&encrypt_type=aes"
+        f"&msg_signature={wechat.signature(TOKEN, ts, nonce, encrypted)}",
+        body,
+        content_type="text/xml",
+    )
+
+    assert response.status_code == 403
+    assert WeChatMessage.objects.count() == 0
