@@ -121,6 +121,24 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
         return Response(DeliverySerializer(rows, many=True).data)
 
     @extend_schema(
+        summary="Deliver an event to this subscription once more (a new log row)",
+        request=None,
+        responses={201: DeliverySerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"deliveries/(?P<delivery_id>[0-9]+)/redeliver",
+        url_name="redeliver",
+    )
+    def redeliver(self, request, pk=None, delivery_id=None):
+        sub = self.get_object()
+        delivery = get_object_or_404(WebhookDelivery, pk=delivery_id, subscription=sub)
+        new = webhooks.delivery_redeliver(delivery=delivery)
+        new = WebhookDelivery.objects.select_related("event").get(pk=new.pk)
+        return Response(DeliverySerializer(new).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
         summary="Resume a paused subscription", request=None, responses=SubscriptionSerializer
     )
     @action(detail=True, methods=["post"])

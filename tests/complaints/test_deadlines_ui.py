@@ -474,6 +474,9 @@ def test_the_case_page_with_escalations_and_requests_takes_constant_queries(
 # The case page of test_admin (15) plus escalations, technical requests, the departments to
 # ask and the user's own departments (to offer the answer form).
 CASE_PAGE_QUERIES = 19
+# +5 with the channels' reply box: the conversation (last e-mail, last WeChat message, the
+# follower), the standard replies to insert, and the replies sent.
+CASE_PAGE_QUERIES += 5
 DETAIL_QUERIES = 14
 
 

@@ -185,3 +185,22 @@ def test_bad_subscription_input_is_a_field_error(client, admin_user, settings, d
     assert response.status_code == 400
     assert field in response.json()
     assert WebhookSubscription.objects.count() == 0
+
+
+def test_redeliver_through_the_api_sends_the_event_again(client, admin_user, settings, http_server):
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    receiver = http_server()
+    sub_id = _subscribe(client, admin_user, receiver.url, events=["case.created"]).json()["id"]
+    intake()
+    deliveries_send_due()
+    first = WebhookDelivery.objects.get()
+
+    response = client.post(f"/api/v1/webhooks/{sub_id}/deliveries/{first.pk}/redeliver/")
+    deliveries_send_due()
+
+    assert response.status_code == 201
+    assert response.json()["status"] == "queued"
+    assert len(receiver.requests) == 2
+    ids = {r["headers"]["X-Event-Id"] for r in receiver.requests}
+    assert ids == {str(first.event_id)}
+    assert client.post(f"/api/v1/webhooks/{sub_id}/deliveries/999999/redeliver/").status_code == 404
