@@ -14,7 +14,6 @@ from complaints.models import Case
 
 from . import outbound, webhooks
 from .models import (
-    OutboundMessage,
     WebhookDelivery,
     WebhookEventType,
     WebhookSubscription,
@@ -156,5 +155,3 @@ urlpatterns = [
     path("cases/<str:number>/replies/", case_replies, name="case-replies"),
     *router.urls,
 ]
-
-__all__ = ["OutboundMessage"]

@@ -10,6 +10,7 @@ dead-lettered as failed with the reason, which the timeline shows.
 
 import datetime
 import logging
+import re
 from email.utils import make_msgid
 
 from django.conf import settings
@@ -82,7 +83,7 @@ def _email_fields(case, to, mailbox):
         .exclude(message_id="").order_by("-pk").values_list("message_id", flat=True)[:10]
     )  # fmt: skip
     topic = previous[0][1] if previous else case.subject
-    topic = mailparse_strip(topic)
+    topic = strip_subject(topic)
     subject = f"Re: {topic} [{case.number}]"
     sender = mailbox.address if mailbox else settings.DEFAULT_FROM_EMAIL
     domain = sender.rsplit("@", 1)[-1] or "localhost"
@@ -96,16 +97,14 @@ def _email_fields(case, to, mailbox):
     }
 
 
-def mailparse_strip(subject):
+def strip_subject(subject):
     """The subject without reply prefixes and our case number."""
-    import re
-
     subject = re.sub(r"\[\d{6}-\d{5}\]", "", subject or "")
     subject = re.sub(r"^\s*((re|fw|fwd|回复|答复|转发)\s*[:：]\s*)+", "", subject, flags=re.I)
     return subject.strip()
 
 
-def _render(channel, case, body, user):
+def _render(channel, case, body):
     with override(settings.LANGUAGE_CODE):
         if channel == OutboundChannel.SMS:
             signature = getattr(settings, "SMS_SIGNATURE", "") or _("Customer service")
@@ -167,7 +166,7 @@ def reply_create(*, case, user, body, public, expected_version=None, now=None):
             fields = _email_fields(case, to, extra.get("mailbox"))
         message = OutboundMessage.objects.create(
             case=case, event_id=event.pk, channel=channel, to=to,
-            body=_render(channel, case, body, user), created_by=user, created_at=now,
+            body=_render(channel, case, body), created_by=user, created_at=now,
             next_attempt_at=now, wechat_account=extra.get("wechat_account"), **fields,
         )  # fmt: skip
         transaction.on_commit(enqueue_send)
