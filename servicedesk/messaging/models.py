@@ -281,6 +281,11 @@ class WeChatMessage(models.Model):
         Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    # A picture or voice message: its file is fetched from the media API as case evidence.
+    media_id = models.CharField(_("MediaId"), max_length=128, blank=True)
+    media_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    media_saved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    media_error = models.TextField(blank=True, editable=False)
 
     class Meta:
         verbose_name = _("WeChat message")

@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from . import inbound, outbound, webhooks
+from . import inbound, outbound, webhooks, wechat_in
+from .models import WeChatMessage
 
 
 @shared_task
@@ -19,7 +20,15 @@ def deliver_webhooks():
 
 
 @shared_task
+def fetch_wechat_media(message_id):
+    message = WeChatMessage.objects.filter(pk=message_id).first()
+    if message is not None:
+        wechat_in.wechat_media_fetch(message=message)
+
+
+@shared_task
 def messaging_sweep():
     """Every minute: what the broker lost or what waits for its next attempt."""
     outbound.outbound_send_due()
     webhooks.deliveries_send_due()
+    wechat_in.wechat_media_fetch_pending()

@@ -179,3 +179,21 @@ def send_text(*, account, openid, text):
             if refresh or exc.errcode not in (40001, 40014, 42001):
                 raise
     return None
+
+
+def media_get(*, account, media_id, timeout=30):
+    """(bytes, content type) of a follower's picture or voice (临时素材 /cgi-bin/media/get)."""
+    base = account.api_base_url.rstrip("/")
+    for refresh in (False, True):
+        token = access_token(account, refresh=refresh)
+        query = urllib.parse.urlencode({"access_token": token, "media_id": media_id})
+        with urllib.request.urlopen(f"{base}/cgi-bin/media/get?{query}", timeout=timeout) as r:
+            content_type = r.headers.get_content_type()
+            data = r.read()
+        if content_type not in ("application/json", "text/plain"):
+            return data, content_type
+        answer = json.loads(data or b"{}")
+        errcode = answer.get("errcode", -1)
+        if refresh or errcode not in (40001, 40014, 42001):
+            raise WeChatAPIError(errcode, answer.get("errmsg", ""))
+    return None

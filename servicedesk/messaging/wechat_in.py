@@ -1,17 +1,28 @@
 """Messages from WeChat followers: each becomes a case, or a contact on the follower's open
 case. Taken in once per (account, MsgId): WeChat retries a callback three times within 15 s."""
 
+import logging
 import re
 
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints import services as case_services
 from complaints.models import ACTIVE_STATES, Case, CaseType, Category, Channel
 
-from . import webhooks
+from . import webhooks, wechat
 from .models import WeChatFollower, WeChatMessage
+
+log = logging.getLogger(__name__)
+MEDIA_ATTEMPTS = 5
+MEDIA_EXTENSIONS = {
+    "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp",
+    "audio/amr": ".amr", "audio/x-amr": ".amr", "audio/mpeg": ".mp3", "audio/mp3": ".mp3",
+}  # fmt: skip
 
 MOBILE_RE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 
@@ -65,12 +76,66 @@ def wechat_message_take(*, account, fields, now=None):
             record = WeChatMessage.objects.create(
                 account=account, msg_id=msg_id[:64], openid=openid[:64],
                 msg_type=fields.get("MsgType", "")[:20], content=text, received_at=now,
+                media_id=fields.get("MediaId", "")[:128]
+                if fields.get("MsgType") in ("image", "voice") else "",
             )  # fmt: skip
             record.case = _file(account, openid, text, now)
             record.save(update_fields=["case"])
+            if record.media_id:
+                transaction.on_commit(lambda: _enqueue_media(record.pk))
     except IntegrityError:
         return None  # WeChat's retry of a message already taken in
     return record
+
+
+def _enqueue_media(pk):
+    from .tasks import fetch_wechat_media
+
+    try:
+        fetch_wechat_media.delay(pk)
+    except Exception:  # the broker is down: the every-minute sweep fetches it
+        log.warning("could not enqueue fetch_wechat_media; the sweep will", exc_info=True)
+
+
+def wechat_media_fetch(*, message, now=None):
+    """Store a picture or voice message's file on its case as evidence, once. Returns True
+    when stored. Failures are recorded and retried by the sweep up to MEDIA_ATTEMPTS times."""
+    claimed = WeChatMessage.objects.filter(
+        pk=message.pk, media_saved_at__isnull=True, media_attempts__lt=MEDIA_ATTEMPTS,
+        case__isnull=False,
+    ).exclude(media_id="").update(media_attempts=F("media_attempts") + 1)  # fmt: skip
+    if not claimed:
+        return False
+    message = WeChatMessage.objects.select_related("account", "case").get(pk=message.pk)
+    try:
+        data, content_type = wechat.media_get(account=message.account, media_id=message.media_id)
+    except (OSError, ValueError, wechat.WeChatAPIError) as exc:
+        WeChatMessage.objects.filter(pk=message.pk).update(media_error=str(exc)[:2000])
+        return False
+    ext = MEDIA_EXTENSIONS.get(content_type) or (".amr" if message.msg_type == "voice" else ".jpg")
+    with transaction.atomic():
+        locked = WeChatMessage.objects.select_for_update().get(pk=message.pk)
+        if locked.media_saved_at is not None:
+            return False
+        locked.media_saved_at = now or timezone.now()
+        try:
+            with transaction.atomic():
+                case_services.case_add_attachment(
+                    case=message.case, user=None,
+                    file=ContentFile(data, name=f"wechat-{message.msg_id}{ext}"),
+                    description=_("Sent on WeChat"),
+                )  # fmt: skip
+        except ValidationError as exc:  # over the size limit: keep the reason, stop trying
+            locked.media_error = " ".join(exc.messages)[:2000]
+        locked.save(update_fields=["media_saved_at", "media_error"])
+    return not locked.media_error
+
+
+def wechat_media_fetch_pending(*, limit=50):
+    pending = WeChatMessage.objects.filter(
+        media_saved_at__isnull=True, media_attempts__lt=MEDIA_ATTEMPTS, case__isnull=False
+    ).exclude(media_id="")
+    return sum(wechat_media_fetch(message=m) for m in pending.order_by("pk")[:limit])
 
 
 def _file(account, openid, text, now):

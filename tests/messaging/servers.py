@@ -183,7 +183,7 @@ class SmtpSink:
 
 
 class HttpServer:
-    """A local HTTP server; `handle(method, path, headers, body) -> (status, dict|bytes)`.
+    """A local HTTP server; `handle(method, path, headers, body) -> (status, dict|bytes[, type])`.
     Every request is kept in `requests`. `down` makes it answer 503 (a receiver down)."""
 
     def __init__(self, handle=None):
@@ -204,6 +204,7 @@ class HttpServer:
             def _any(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                rest = []
                 if outer.down:
                     status, payload = 503, b"down"
                 else:
@@ -211,10 +212,14 @@ class HttpServer:
                         {"method": self.command, "path": self.path,
                          "headers": dict(self.headers), "body": body}
                     )  # fmt: skip
-                    status, payload = outer.handle(self.command, self.path, self.headers, body)
+                    status, payload, *rest = outer.handle(
+                        self.command, self.path, self.headers, body
+                    )
+                content_type = rest[0] if rest else "text/plain"
                 if isinstance(payload, dict):
-                    payload = json.dumps(payload).encode()
+                    payload, content_type = json.dumps(payload).encode(), "application/json"
                 self.send_response(status)
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)

@@ -9,13 +9,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from complaints.models import Case, CaseContact
+from complaints.models import Attachment, Case, CaseContact
 from servicedesk.messaging import wechat
 from servicedesk.messaging.models import OutboundMessage, WeChatAccount, WeChatMessage
 from servicedesk.messaging.outbound import outbound_send_due
 
 TOKEN = "wx-callback-token"
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"
 
 
 class FakeWeChat:
@@ -38,6 +39,10 @@ class FakeWeChat:
                 return 200, {"errcode": 40001, "errmsg": "invalid credential"}
             self.sent.append(json.loads(body))
             return 200, {"errcode": 0, "errmsg": "ok"}
+        if url.path == "/cgi-bin/media/get":
+            if query.get("access_token") != [f"TOKEN-{self.tokens_issued}"]:
+                return 200, {"errcode": 40001, "errmsg": "invalid credential"}
+            return 200, JPEG, "image/jpeg"
         return 404, {"errcode": -1, "errmsg": "not found"}
 
 
@@ -200,6 +205,14 @@ def test_picture_and_voice_messages_join_the_case(client, account):
     assert len(texts) == 3
     assert any("http://mmbiz.example/pic.jpg" in t for t in texts)
     assert any("滴水很严重" in t for t in texts)
+    # Both files come from the media API as case evidence, once (the fake serves a JPEG).
+    from servicedesk.messaging.wechat_in import wechat_media_fetch_pending
+
+    assert wechat_media_fetch_pending() == 2
+    assert wechat_media_fetch_pending() == 0
+    names = sorted(a.original_name for a in Attachment.objects.filter(case=case))
+    assert names == ["wechat-302.jpg", "wechat-303.jpg"]
+    assert Attachment.objects.filter(case=case).first().file.read() == JPEG
 
 
 def test_subscribe_events_and_garbage_are_answered_without_a_case(client, account):
