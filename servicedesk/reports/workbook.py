@@ -15,7 +15,6 @@ Excel charts referencing the sheet's cells, not pictures.
 from itertools import zip_longest
 
 from django.utils import translation
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from openpyxl import Workbook
@@ -25,6 +24,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from callbacks.metrics import SATISFACTION_TARGET
+from servicedesk import spreadsheet
 
 from .data import FIRST_RESPONSE_TARGET_HOURS
 
@@ -61,6 +61,7 @@ SHEETS = [
     ("satisfaction", gettext_lazy("Satisfaction & follow-ups")),
     ("returns", gettext_lazy("Returns & exchanges")),
     ("problems", gettext_lazy("Top problems")),
+    ("agents", gettext_lazy("Agent performance")),
     ("cases", gettext_lazy("Case list")),
 ]
 
@@ -97,10 +98,6 @@ CASE_LIST_COLUMNS = [
 CASE_LIST_MAX_ROWS = 1_048_575
 
 
-def _text(value):
-    return str(value) if isinstance(value, Promise) else value
-
-
 class Sheet:
     """A write-only worksheet that knows which row it is on (charts need the cells)."""
 
@@ -114,16 +111,9 @@ class Sheet:
         self.row = 0
 
     def cell(self, value, number_format=None, *, font=None, fill=None, alignment=None):
-        cell = WriteOnlyCell(self.ws, value=_text(value))
-        if number_format:
-            cell.number_format = number_format
-        if font:
-            cell.font = font
-        if fill:
-            cell.fill = fill
-        if alignment:
-            cell.alignment = alignment
-        return cell
+        return spreadsheet.cell(
+            self.ws, value, number_format, font=font, fill=fill, alignment=alignment
+        )
 
     def append(self, values, formats=()):
         cells = []
@@ -133,8 +123,8 @@ class Sheet:
             elif number_format:
                 cells.append(self.cell(value, number_format))
             else:
-                cells.append(_text(value))
-        self.ws.append(cells)
+                cells.append(value)
+        self.ws.append(spreadsheet.row(self.ws, cells))
         self.row += 1
         return self.row
 
@@ -627,11 +617,18 @@ def _cases(wb, title, rows):
             if out[i] is not None:
                 cell.value = out[i]
                 out[i] = cell
-        append(out)
+        append(spreadsheet.row(s.ws, out))
         count += 1
     s.row += count
     s.ws.auto_filter.ref = f"A1:{get_column_letter(len(CASE_LIST_COLUMNS))}{count + 1}"
     return count
+
+
+def _agents(wb, title, f):
+    # Its own module (servicedesk.workforce's figures); imported here, once this one is loaded.
+    from .workbook_agents import agents_sheet
+
+    return agents_sheet(wb, title, f)
 
 
 def build_workbook(figures, case_rows, path, language="zh-hans"):
@@ -655,6 +652,7 @@ def build_workbook(figures, case_rows, path, language="zh-hans"):
             "satisfaction": lambda t: _satisfaction(wb, t, figures),
             "returns": lambda t: _returns(wb, t, figures),
             "problems": lambda t: _problems(wb, t, figures),
+            "agents": lambda t: _agents(wb, t, figures),
             "cases": lambda t: _cases(wb, t, case_rows),
         }
         # Keyed by the sheet's title as written: what the admin shows next to the report.
