@@ -27,6 +27,10 @@ from .admin_common import (
 from .admin_forms import AttachmentForm, ProgressForm, TechnicalRequestForm
 from .models import FINAL_STATES, Case, ReturnRequest, SlaBreach, State, TechnicalRequest
 
+# Panels higher apps add to the case page (the channels app's reply box): functions
+# (request, case) -> HTML, registered in their admin module; complaints never imports them.
+CASE_PAGE_PANELS = []
+
 
 class CasePageMixin:
     """The case page: the change view of CaseAdmin."""
@@ -186,6 +190,7 @@ class CasePageMixin:
             ),
             "progress_form": ProgressForm(initial={"expected_version": case.version}),
             "progress_url": reverse("admin:complaints_case_progress", args=[case.pk]),
+            "extra_panels": [panel(request, case) for panel in CASE_PAGE_PANELS],
             "can_attach": user.has_perm("complaints.add_attachment"),
             "attachment_form": AttachmentForm(),
             "attach_url": reverse("admin:complaints_case_attach", args=[case.pk]),

@@ -70,6 +70,7 @@ class Channel(models.TextChoices):
     STORE = "store", _("Store")
     CALLBACK = "callback", _("Follow-up call")
     API = "api", _("API")
+    WECHAT = "wechat", _("WeChat")
 
 
 class CaseType(models.TextChoices):
@@ -978,6 +979,8 @@ class EventKind(models.TextChoices):
     ATTACHMENT = "attachment", _("Attachment")
     ESCALATION = "escalation", _("Escalation")
     RETURN_STEP = "return_step", _("Return / exchange step")
+    REPLY = "reply", _("Public reply")
+    DELIVERY = "delivery", _("Delivery status")
 
 
 class CaseEvent(models.Model):

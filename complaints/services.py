@@ -58,6 +58,9 @@ from .models import (
 case_created = Signal()
 case_transitioned = Signal()
 case_contact_added = Signal()
+# Sent inside the escalation sweep's transaction with the timeline entries it bulk-created
+# (bulk_create sends no post_save): `sender=Case, events=[CaseEvent, ...]`.
+cases_escalated = Signal()
 
 
 class CaseChanged(Exception):
@@ -616,9 +619,12 @@ def case_add_event(*, case, user, message, kind=EventKind.PROGRESS, customer_not
                    next_contact_at=None, expected_resolution_at=None, expected_version=None,
                    now=None):  # fmt: skip
     """Add a progress update or internal note to the timeline. Optionally record the next
-    promised contact (沟通节点) and the expected resolution time told to the customer."""
-    if kind not in (EventKind.PROGRESS, EventKind.NOTE):
+    promised contact (沟通节点) and the expected resolution time told to the customer.
+    A public reply (kind REPLY, written by the channels app) always counts as the customer
+    told."""
+    if kind not in (EventKind.PROGRESS, EventKind.NOTE, EventKind.REPLY):
         raise ValidationError({"kind": _("Only progress updates and notes can be added.")})
+    customer_notified = customer_notified or kind == EventKind.REPLY
     if not (message or "").strip():
         raise ValidationError({"message": _("Write what happened.")})
     now = now or timezone.now()
@@ -656,6 +662,38 @@ def case_add_event(*, case, user, message, kind=EventKind.PROGRESS, customer_not
             data=data, author=user, created_at=now,
         )  # fmt: skip
     return event
+
+
+def case_add_contact(*, case, channel, subject, text, attachments=(), now=None):
+    """The customer wrote again about `case` (a reply by e-mail or WeChat): the contact goes on
+    the case; a resolved case is reopened, a merged one passes it to the case it was merged
+    into. Returns (case, contact); the caller opens a new case instead when the case is
+    closed or cancelled (`case_accepts_contact`)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        while locked.state == State.MERGED and locked.merged_into_id:
+            locked = Case.objects.select_for_update().get(pk=locked.merged_into_id)
+        if locked.state == State.RESOLVED:
+            locked = _do_transition(
+                locked, "reopen", user=None, check_permission=False, now=now,
+                inputs={"reason": _("The customer replied after the case was resolved.")},
+            )  # fmt: skip
+        contact = _absorb(
+            case=locked, channel=channel, subject=subject[:200], text=text, similarity=1.0,
+            user=None, now=now,
+        )  # fmt: skip
+        for f in attachments:
+            case_add_attachment(case=locked, file=f, user=None)
+        transaction.on_commit(
+            lambda: case_contact_added.send(sender=Case, case=locked, contact=contact)
+        )
+    return locked, contact
+
+
+def case_accepts_contact(case):
+    """Whether a customer's reply can go on `case` (else it opens a new case)."""
+    return case.state not in (State.CLOSED, State.CANCELLED)
 
 
 # Fields staff may edit directly (the rest change only through transitions or intake).
@@ -1167,6 +1205,8 @@ def _escalate_cases(cases, now, recipients):
             case.escalation_level = max(case.escalation_level, e.level)
     SlaBreach.objects.bulk_create(new_breaches, ignore_conflicts=True)
     CaseEvent.objects.bulk_create(events)
+    if events:
+        cases_escalated.send(sender=Case, events=events)
     Case.objects.bulk_update(
         cases, ["escalation_level", "next_escalation_at", "current_stage", "current_due"]
     )

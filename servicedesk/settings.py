@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "servicedesk.workforce",
     "servicedesk.reports",
     "servicedesk.idempotency",
+    "servicedesk.messaging",
 ]
 
 MIDDLEWARE = [
@@ -305,6 +306,18 @@ IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 EXPORT_HEARTBEAT_SECONDS = env.int("EXPORT_HEARTBEAT_SECONDS", default=15)
 EXPORT_STALE_SECONDS = env.int("EXPORT_STALE_SECONDS", default=90)
 EXPORT_ATTEMPTS = env.int("EXPORT_ATTEMPTS", default=2)
+
+# --- Channels: replies out, webhooks (servicedesk/messaging) --------------------
+# A reply is tried this many times (1, 2, 4 … minutes apart) before it is marked failed.
+MESSAGING_MAX_ATTEMPTS = env.int("MESSAGING_MAX_ATTEMPTS", default=8)
+# Webhooks retry with exponential backoff for this long, then the delivery is dead-lettered
+# and the subscription paused (its owner is told).
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+# Webhook targets on private, loopback or link-local addresses are refused (SSRF) unless on.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+# The 【签名】 every reply by SMS starts with (the name registered with the SMS gateway).
+SMS_SIGNATURE = env.str("SMS_SIGNATURE", default="")
 
 # --- Celery ---------------------------------------------------------------------
 CELERY_BROKER_URL = (

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("knowledge.api")),
     path("", include("callbacks.api")),
     path("", include("servicedesk.reports.api")),
+    path("", include("servicedesk.messaging.api")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     path("", include("complaints.urls")),
     path("", include("callbacks.urls")),
+    path("", include("servicedesk.messaging.urls")),
 ]
 
 # JSON instead of an HTML page on /api/ paths (the schema documents {"detail": …}).

@@ -19,6 +19,17 @@ def _fresh_calendar_cache():
     services.clear_caches()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_webhook_subscribers():
+    # Who subscribes to webhooks is kept in process memory for a few seconds; a test's
+    # rollback does not clear it.
+    from servicedesk.messaging import webhooks
+
+    webhooks.subscriptions_changed()
+    yield
+    webhooks.subscriptions_changed()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing():
     # PBKDF2's deliberate slowness costs ~0.3 s per test user; tests don't need it.

@@ -18,6 +18,9 @@ run_pytest() {
   [ $rc -eq 0 ] || [ $rc -eq 5 ]
 }
 
+# Dovecot for the e-mail tests (tests/messaging), installed like PostgreSQL when absent.
+bash tests/ensure-dovecot.sh || true
+
 echo "================ run 1/2: SQLite + filesystem broker ================"
 (
   unset DATABASE_URL REDIS_URL CELERY_BROKER_URL

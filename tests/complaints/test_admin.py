@@ -660,6 +660,9 @@ LIST_QUERIES = 12
 # read a bounded set of rows: word statistics, then candidates (a second step when few rows
 # share two rare words), for articles and for cases.
 CASE_PAGE_QUERIES = 23
+# +5 with the channels' reply box: the conversation (last e-mail, last WeChat message, the
+# follower), the standard replies to insert, and the replies sent.
+CASE_PAGE_QUERIES += 5
 
 
 def test_a_return_asks_for_its_data_all_at_once(client, agent):

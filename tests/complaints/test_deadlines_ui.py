@@ -476,6 +476,9 @@ def test_the_case_page_with_escalations_and_requests_takes_constant_queries(
 # ask and the user's own departments (to offer the answer form); +4 for the suggestions
 # (tests/complaints/test_admin.py CASE_PAGE_QUERIES).
 CASE_PAGE_QUERIES = 23
+# +5 with the channels' reply box: the conversation (last e-mail, last WeChat message, the
+# follower), the standard replies to insert, and the replies sent.
+CASE_PAGE_QUERIES += 5
 DETAIL_QUERIES = 14
 
 
