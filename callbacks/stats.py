@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from complaints.models import Channel
+from knowledge.targets import targets_for_period
 from servicedesk.staff.models import Department, User
 from servicedesk.workdays import month_start
 
@@ -251,9 +252,10 @@ def satisfaction_summary(*, date_from, date_to, group_by="period", target=None):
     """
     if group_by not in GROUP_BY:
         raise ValueError(f"group_by must be one of {GROUP_BY}, got {group_by!r}")
-    target = metrics.SATISFACTION_TARGET if target is None else target
     prev_from, prev_to = previous_range(date_from, date_to)
     start, end = day_start(date_from), day_start(date_to + datetime.timedelta(days=1))
+    if target is None:  # the plan in force for the period (knowledge.targets)
+        target = targets_for_period(start, end).satisfaction_rate
     both = response_rows(day_start(prev_from), end)
     rows = [r for r in both if r["day_date"] >= date_from]
     before = [r for r in both if r["day_date"] < date_from]
@@ -312,9 +314,10 @@ def monthly_trend(*, last_day, months=TREND_MONTHS, target=None):
     """Score and satisfaction rate per month for the `months` months ending with the month
     of `last_day`, oldest first; months without answers have None. One query (answers are
     counted per month and score by the database)."""
-    target = metrics.SATISFACTION_TARGET if target is None else target
     first = month_start(last_day.replace(day=1), -(months - 1))
     end = month_start(last_day.replace(day=1), 1)
+    if target is None:
+        target = targets_for_period(day_start(first), day_start(end)).satisfaction_rate
     counts = (
         Response.objects.filter(
             answered_at__gte=day_start(first),

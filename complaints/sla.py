@@ -38,6 +38,7 @@ DEFAULT_STAGES = {
 
 @dataclass(frozen=True)
 class PlanLimits:
+    first_response_hours: float = 24
     urgency_high_hours: float = 24
     urgency_medium_working_days: float = 3
     urgency_low_hours: float = 120
@@ -50,7 +51,11 @@ class PlanLimits:
         stages = dict(DEFAULT_STAGES)
         for stage in revision.stages.all():
             stages[stage.code] = (stage.time_limit, stage.unit)
+        # The revision's own first-response target is the one limit (the stage row names
+        # the step; plan_revision_submit keeps the two equal).
+        stages[FIRST_RESPONSE] = (revision.first_response_hours, "hours")
         return cls(
+            first_response_hours=revision.first_response_hours,
             urgency_high_hours=revision.urgency_high_hours,
             urgency_medium_working_days=revision.urgency_medium_working_days,
             urgency_low_hours=revision.urgency_low_hours,
@@ -71,12 +76,9 @@ class CaseClock:
 
 
 def first_response_deadline(received_at, urgency, plan, cal):
-    """High: clock hours (24); medium: working days (3); low: the plan's clock hours."""
-    if urgency == "high":
-        return workdays.add_clock_hours(received_at, plan.urgency_high_hours)
-    if urgency == "medium":
-        return workdays.add_working_days(received_at, plan.urgency_medium_working_days, cal)
-    return workdays.add_clock_hours(received_at, plan.urgency_low_hours)
+    """The plan's first-response target (clock hours) for every urgency: the handbook asks
+    for a reply to every complaint within 24 h."""
+    return workdays.add_clock_hours(received_at, plan.first_response_hours)
 
 
 def _stage(plan, code, start, cal):

@@ -190,6 +190,11 @@ ESCALATION_LEVEL2_AFTER_HOURS = env.float("ESCALATION_LEVEL2_AFTER_HOURS", defau
 # Cases handled per escalation sweep batch (the sweep loops until none is due).
 ESCALATION_BATCH_SIZE = env.int("ESCALATION_BATCH_SIZE", default=500)
 
+# --- Contingency plans and personal data (issue 16) -------------------------------
+# Staff who have not acknowledged a published plan revision are reminded after this many
+# working days.
+PLAN_ACK_REMIND_AFTER_DAYS = env.int("PLAN_ACK_REMIND_AFTER_DAYS", default=3)
+
 # --- Follow-ups and satisfaction surveys ------------------------------------------
 # A survey goes out no sooner than this many hours after the case is resolved, inside the
 # plan's follow-up window (its satisfaction_followup stage; this many hours when the plan

@@ -272,15 +272,27 @@ class ReportAdmin(admin.ModelAdmin):
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
     list_display = [
-        "name", "indicator", "threshold", "window_days", "min_count", "department",
-        "recipients_column", "is_active",
+        "name", "indicator", "threshold", "follows_plan", "window_days", "min_count",
+        "department", "recipients_column", "is_active",
     ]  # fmt: skip
     list_filter = ["indicator", "is_active", "department"]
     list_select_related = ["department"]
     search_fields = ["name"]
     autocomplete_fields = ["department", "recipients"]
     fieldsets = [
-        (None, {"fields": ["name", "indicator", "threshold", "window_days", "min_count"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "indicator",
+                    "threshold",
+                    "follows_plan",
+                    "window_days",
+                    "min_count",
+                ]
+            },
+        ),
         (
             gettext_lazy("Scope and recipients"),
             {"fields": ["department", "recipients", "is_active"]},

@@ -185,6 +185,14 @@ class AlertRule(models.Model):
         verbose_name=_("notify"),
         help_text=_("Empty: the managers."),
     )
+    follows_plan = models.BooleanField(
+        _("follow the plan's target"),
+        default=False,
+        help_text=_(
+            "First response and satisfaction rules: use the target of the contingency plan in "
+            "force instead of the threshold above."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

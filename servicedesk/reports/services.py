@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from callbacks.models import Response
 from complaints import sla
 from complaints.models import Case, CaseType, State
+from knowledge.targets import targets_at
 from servicedesk.staff import roles
 from servicedesk.staff.models import User
 from servicedesk.staff.services import notify
@@ -338,7 +339,7 @@ def _rule_cases(rule):
     return cases
 
 
-def _measure_first_response(rule, window):
+def _measure_first_response(rule, window, threshold):
     # One query; the median needs the values, read as plain tuples.
     pairs = (
         _rule_cases(rule)
@@ -351,11 +352,11 @@ def _measure_first_response(rule, window):
     )
     hours = [(answered - received).total_seconds() / 3600 for received, answered in pairs]
     return alerts.first_response_median(
-        hours, threshold=rule.threshold, min_count=rule.min_count, window=window
+        hours, threshold=threshold, min_count=rule.min_count, window=window
     )
 
 
-def _measure_sla(rule, window):
+def _measure_sla(rule, window, threshold):
     """One aggregate over the five deadline columns: per stage, the deadlines that fell due in
     the window, and of those the ones met (the report's reading: data.stage_counted/met)."""
     counts, any_due = {}, Q()
@@ -374,13 +375,13 @@ def _measure_sla(rule, window):
         due=sum(figures[f"{stage}__due"] for stage in sla.CASE_STAGES),
         missed=sum(missed_by_stage.values()),
         missed_by_stage=missed_by_stage,
-        threshold=rule.threshold,
+        threshold=threshold,
         min_count=rule.min_count,
         window=window,
     )
 
 
-def _measure_rise(rule, window):
+def _measure_rise(rule, window, threshold):
     """One grouped query: complaints per category (or product) in the window and the one
     before."""
     field = "category" if rule.indicator == Indicator.CATEGORY_RISE else "product"
@@ -403,13 +404,13 @@ def _measure_rise(rule, window):
     return alerts.complaint_rise(
         counts,
         indicator=rule.indicator,
-        threshold=rule.threshold,
+        threshold=threshold,
         min_count=rule.min_count,
         window=window,
     )
 
 
-def _measure_satisfaction(rule, window):
+def _measure_satisfaction(rule, window, threshold):
     answers = Response.objects.filter(
         answered_at__gte=window.start, answered_at__lt=window.end, overall_score__range=(1, 5)
     )
@@ -419,7 +420,7 @@ def _measure_satisfaction(rule, window):
     votes = answers.values_list("overall_score").annotate(n=Count("pk")).order_by()
     scores = [score for score, n in votes for _ in range(n)]
     return alerts.satisfaction_below(
-        scores, threshold=rule.threshold, min_count=rule.min_count, window=window
+        scores, threshold=threshold, min_count=rule.min_count, window=window
     )
 
 
@@ -432,11 +433,23 @@ _MEASURES = {
 }
 
 
+def alert_rule_threshold(rule, now):
+    """The rule's threshold at `now`: a rule that follows the plan takes the target of the
+    plan in force (first-response hours, satisfaction %); otherwise its own figure."""
+    if rule.follows_plan:
+        targets = targets_at(now)
+        if rule.indicator == Indicator.FIRST_RESPONSE_MEDIAN:
+            return targets.first_response_hours
+        if rule.indicator == Indicator.SATISFACTION_BELOW:
+            return targets.satisfaction_percent
+    return rule.threshold
+
+
 def alert_rule_measure(*, rule, now):
-    """The rule's alerts.Evaluation at `now` (reads only; one query)."""
+    """The rule's alerts.Evaluation at `now` (reads only; one query, two with the plan)."""
     department = rule.department.name if rule.department_id else None
     window = alerts.Window.ending(now, rule.window_days, department)
-    return _MEASURES[rule.indicator](rule, window)
+    return _MEASURES[rule.indicator](rule, window, alert_rule_threshold(rule, now))
 
 
 def alerts_evaluate(*, now=None):

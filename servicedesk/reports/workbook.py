@@ -24,10 +24,6 @@ from openpyxl.chart import BarChart, LineChart, PieChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from callbacks.metrics import SATISFACTION_TARGET
-
-from .data import FIRST_RESPONSE_TARGET_HOURS
-
 COUNT = "#,##0"
 HOURS = "0.0"
 PERCENT = "0.0%"
@@ -278,10 +274,7 @@ def _summary(wb, title, f):
         ]
     )
     k, p = f.kpis, f.previous
-    median_met = (
-        None if k.first_response_median is None
-        else k.first_response_median <= FIRST_RESPONSE_TARGET_HOURS
-    )  # fmt: skip
+    median_met = k.first_response_target_met
     # (title, this period, previous, format, target, relative change?, target met)
     kpis = [
         (_("Cases received"), k.received, p.received, COUNT, None, True, None),
@@ -295,7 +288,7 @@ def _summary(wb, title, f):
         ),
         (
             _("First response, median (hours)"), k.first_response_median,
-            p.first_response_median, HOURS, FIRST_RESPONSE_TARGET_HOURS, True, median_met,
+            p.first_response_median, HOURS, k.first_response_target_hours, True, median_met,
         ),
         (
             _("First response, mean (hours)"), k.first_response_mean, p.first_response_mean,
@@ -309,7 +302,7 @@ def _summary(wb, title, f):
         ),
         (
             _("Satisfaction rate"), k.satisfaction_rate, p.satisfaction_rate, PERCENT,
-            SATISFACTION_TARGET, False, k.meets_target,
+            k.satisfaction_target, False, k.meets_target,
         ),
         (_("Problem incidence"), k.problem_incidence, p.problem_incidence, PERCENT, None, False, None),
         (
@@ -448,7 +441,7 @@ def _sla(wb, title, f):
         [_("Indicator"), _("Value"), _("Target")],
         [
             [_("Cases answered"), k.first_responses, None],
-            [_("Median (hours)"), k.first_response_median, FIRST_RESPONSE_TARGET_HOURS],
+            [_("Median (hours)"), k.first_response_median, k.first_response_target_hours],
             [_("Mean (hours)"), k.first_response_mean, None],
         ],
         [None, COUNT, COUNT],
@@ -471,7 +464,7 @@ def _satisfaction(wb, title, f):
     for values, number_format in [
         ([_("Answers"), k.answers], COUNT),
         ([_("Satisfaction score (1–5)"), k.satisfaction_score], SCORE),
-        ([_("Satisfaction rate"), k.satisfaction_rate, SATISFACTION_TARGET], PERCENT),
+        ([_("Satisfaction rate"), k.satisfaction_rate, k.satisfaction_target], PERCENT),
         ([_("Target met"), _yes_no(k.meets_target)], None),
         ([_("Customers surveyed"), k.customers_surveyed], COUNT),
         ([_("Customers reporting a problem"), k.customers_with_problem], COUNT),
@@ -529,7 +522,7 @@ def _satisfaction(wb, title, f):
     first, last = s.table(
         [_("Month"), _("Answers"), _("Satisfaction score"), _("Satisfaction rate"), _("Target")],
         [
-            [m.month, m.answers, m.satisfaction_score, m.satisfaction_rate, SATISFACTION_TARGET]
+            [m.month, m.answers, m.satisfaction_score, m.satisfaction_rate, m.satisfaction_target]
             for m in f.months
         ],
         [MONTH, COUNT, SCORE, PERCENT, PERCENT],
