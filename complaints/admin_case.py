@@ -1,0 +1,313 @@
+"""The case page (the case admin's change view): deadlines and escalations, technical requests,
+customer, other cases, contacts, timeline, attachments, one button per transition.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import search, services
+from .admin_common import (
+    DUE_COLOURS,
+    OTHER_CASES_SHOWN,
+    STAGE_LABELS,
+    STATE_COLOURS,
+    URGENCY_COLOURS,
+    _prime_user,
+    due_state,
+    escalation_badge,
+    format_span,
+    shows_personal_data,
+    time_left_text,
+)
+from .admin_forms import AttachmentForm, ProgressForm, TechnicalRequestForm
+from .models import FINAL_STATES, Case, ReturnRequest, SlaBreach, State, TechnicalRequest
+
+
+class CasePageMixin:
+    """The case page: the change view of CaseAdmin."""
+
+    def get_object(self, request, object_id, from_field=None):
+        if from_field is not None:
+            return super().get_object(request, object_id, from_field)
+        queryset = self.get_queryset(request).select_related(
+            "return_request", "merged_into", "created_by", "satisfaction_waived_by",
+            "plan_revision__plan",
+        )  # fmt: skip
+        try:
+            return queryset.get(pk=int(object_id))
+        except (Case.DoesNotExist, ValueError, TypeError):
+            return None
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # A case of another department exists but is not this user's business: say so (403)
+        # rather than pretend it was deleted.
+        try:
+            exists = Case.objects.filter(pk=int(object_id)).exists()
+        except (ValueError, TypeError):
+            exists = False
+        if exists:
+            raise PermissionDenied
+        return super()._get_obj_does_not_exist_redirect(request, opts, object_id)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        _prime_user(request)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.CaseChanged as exc:
+            # Raised inside the admin's transaction: nothing was saved.
+            self.message_user(request, str(exc), messages.ERROR)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        return HttpResponseRedirect(request.path)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        # Read-only page: no version to send back.
+        return [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f != "expected_version"]})
+            for name, opts in fieldsets
+        ]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            raise PermissionDenied  # cases are created by the intake service only
+        changes = {
+            f: form.cleaned_data[f] for f in form.changed_data if f in services.EDITABLE_FIELDS
+        }
+        if changes:
+            services.case_update(
+                case=obj,
+                user=request.user,
+                expected_version=form.cleaned_data["expected_version"],
+                **changes,
+            )
+
+    def save_related(self, request, form, formsets, change):
+        pass  # nothing related is edited on this form
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and change:
+            context.update(self._case_page_context(request, obj))
+        context["show_save_and_add_another"] = False
+        context["show_delete"] = False
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _case_page_context(self, request, case):
+        user = request.user
+        full = shows_personal_data(request)
+        customer = case.customer
+        others = Case.objects.filter(customer_id=case.customer_id).exclude(pk=case.pk)
+        visible_others = others.visible_to(user)
+        other_cases = list(
+            visible_others.select_related("department").order_by("-created_at")[:OTHER_CASES_SHOWN]
+        )
+        visible_count = visible_others.count()
+        events = list(case.events.select_related("author"))
+        for event in events:
+            event.changes = _changes(event)
+        try:
+            return_request = case.return_request
+        except ReturnRequest.DoesNotExist:
+            return_request = None
+        buttons = [
+            {
+                "name": name,
+                "label": label,
+                "needs_input": bool(inputs),
+                "url": reverse("admin:complaints_case_transition", args=[case.pk, name]),
+            }
+            for name, label, inputs in services.available_transitions(case, user)
+        ]
+        can_waive = (
+            case.state == State.RESOLVED
+            and not case.satisfaction_done
+            and user.has_perm("complaints.waive_satisfaction")
+        )
+        now = timezone.now()
+        prefetch_related_objects(
+            [case],
+            Prefetch(
+                "breaches",
+                queryset=SlaBreach.objects.select_related("department").order_by(
+                    "-escalated_at", "-level", "-pk"
+                ),
+            ),
+            Prefetch(
+                "technical_requests",
+                queryset=TechnicalRequest.objects.select_related(
+                    "department", "requested_by", "answered_by"
+                ),
+            ),
+        )
+        can_ask = (
+            user.has_perm("complaints.add_technicalrequest") and case.state not in FINAL_STATES
+        )
+        plan_revision_url = (
+            reverse("admin:knowledge_planrevision_change", args=[case.plan_revision_id])
+            if case.plan_revision_id and user.has_perm("knowledge.view_planrevision")
+            else ""
+        )
+        return {
+            "case": case,
+            "customer_phone": customer.phone if full else customer.phone_masked,
+            "customer_email": customer.email if full else customer.email_masked,
+            "customer_url": reverse("admin:complaints_customer_change", args=[customer.pk]),
+            "other_cases": other_cases,
+            "other_more": visible_count - len(other_cases),
+            "other_hidden": others.count() - visible_count,
+            "contacts": list(case.contacts.select_related("created_by")),
+            "events": events,
+            "attachments": list(case.attachments.select_related("uploaded_by")),
+            "return_request": return_request,
+            "return_buttons": [
+                {
+                    "label": label,
+                    "url": reverse("admin:complaints_case_return_step", args=[case.pk, name]),
+                }
+                for name, label, _inputs in services.available_return_steps(return_request, user)
+            ]
+            if return_request
+            else [],
+            "transition_buttons": buttons,
+            "can_waive": can_waive,
+            "waive_url": reverse("admin:complaints_case_waive", args=[case.pk]),
+            "can_progress": user.has_perm("complaints.add_caseevent")
+            and case.state
+            not in (
+                State.MERGED,
+                State.CANCELLED,
+            ),
+            "progress_form": ProgressForm(initial={"expected_version": case.version}),
+            "progress_url": reverse("admin:complaints_case_progress", args=[case.pk]),
+            "can_attach": user.has_perm("complaints.add_attachment"),
+            "attachment_form": AttachmentForm(),
+            "attach_url": reverse("admin:complaints_case_attach", args=[case.pk]),
+            "suggested_articles": search.suggested_articles(case),
+            "similar_cases": search.similar_resolved_cases(case, user=user),
+            "can_write_article": case.state in (State.RESOLVED, State.CLOSED)
+            and user.has_perm("knowledge.add_article"),
+            "article_url": reverse("admin:complaints_case_article", args=[case.pk]),
+            "state_colour": STATE_COLOURS.get(case.state),
+            "urgency_colour": URGENCY_COLOURS.get(case.urgency),
+            "now": now,
+            "deadline_rows": _deadline_rows(case, now),
+            "current_deadline": _current_deadline(case, now),
+            "escalation_badge": escalation_badge(case.escalation_level),
+            "plan_revision_url": plan_revision_url,
+            "breaches": [
+                {"breach": b, "stage": STAGE_LABELS.get(b.stage, b.stage)}
+                for b in case.breaches.all()
+            ],
+            "tech_requests": _tech_request_rows(case.technical_requests.all(), user, now),
+            "can_ask": can_ask,
+            "tech_form": TechnicalRequestForm(
+                auto_id="id_tech_%s", exclude_department=case.department_id
+            )
+            if can_ask
+            else None,
+            "tech_url": reverse("admin:complaints_case_technical_request", args=[case.pk]),
+        }
+
+    # --- case actions (their own small pages) --------------------------------------------
+
+
+def _deadline_rows(case, now):
+    """The case page's deadline table: one row per stage with its state and colour."""
+    rows = []
+    for stage, info in case.deadline_summary(now).items():
+        due, done = info["due"], info["done_at"]
+        if done is not None:
+            late = info["met"] is False
+            state = "late" if late else "met"
+            text = _("met %(time)s late") % {"time": format_span(done - due)} if late else _("met")
+        elif info["pending"]:
+            state = due_state(due, now)
+            text = time_left_text(due, now)
+        else:
+            state, text = "none", ""
+        rows.append(
+            {
+                "stage": stage,
+                "label": STAGE_LABELS[stage],
+                "due": due,
+                "done_at": done,
+                "state": state,
+                "text": text,
+                "colour": {"met": DUE_COLOURS["done"], "late": DUE_COLOURS["overdue"]}.get(
+                    state, DUE_COLOURS.get(state, "#6b7280")
+                ),
+            }
+        )
+    return rows
+
+
+def _current_deadline(case, now):
+    """The head of the case page: the current stage and its time left, like the list."""
+    if case.current_due is None or not case.current_stage:
+        return None
+    state = due_state(case.current_due, now)
+    return {
+        "label": STAGE_LABELS.get(case.current_stage, case.current_stage),
+        "text": time_left_text(case.current_due, now),
+        "state": state,
+        "colour": DUE_COLOURS[state],
+    }
+
+
+def _tech_request_rows(requests, user, now):
+    """Technical requests with their deadline state; `can_answer` for members of the asked
+    department (the service checks it again)."""
+    rows, my_departments = [], None
+    may_answer = user.has_perm("complaints.change_technicalrequest")
+    for tr in requests:
+        if tr.answered_at is not None:
+            late = tr.answered_at > tr.due_at
+            state = "late" if late else "met"
+            text = (
+                _("answered %(time)s late") % {"time": format_span(tr.answered_at - tr.due_at)}
+                if late
+                else _("answered in time")
+            )
+            colour = DUE_COLOURS["overdue" if late else "done"]
+            can_answer = False
+        else:
+            state = due_state(tr.due_at, now)
+            text, colour = time_left_text(tr.due_at, now), DUE_COLOURS[state]
+            if may_answer and my_departments is None and not user.sees_all_departments:
+                my_departments = set(user.memberships.values_list("department_id", flat=True))
+            can_answer = may_answer and (
+                user.sees_all_departments or tr.department_id in my_departments
+            )
+        rows.append(
+            {
+                "tr": tr,
+                "state": state,
+                "text": text,
+                "colour": colour,
+                "can_answer": can_answer,
+                "answer_url": reverse("admin:complaints_technicalrequest_answer", args=[tr.pk]),
+            }
+        )
+    return rows
+
+
+def _changes(event):
+    """[(field label, old, new)] for a "details changed" event."""
+    if event.kind != "change" or not isinstance(event.data, dict):
+        return []
+    rows = []
+    for field, values in event.data.items():
+        try:
+            label = Case._meta.get_field(field).verbose_name
+        except FieldDoesNotExist:  # a field renamed since still shows by its name
+            label = field
+        if isinstance(values, list) and len(values) == 2:
+            rows.append((label, values[0], values[1]))
+    return rows
