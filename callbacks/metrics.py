@@ -48,6 +48,7 @@ __all__ = [
     "repeat_purchase_rate",
     "satisfaction_rate",
     "satisfaction_score",
+    "score_improvement",
     "summarise",
 ]
 
@@ -162,6 +163,19 @@ def improvement(
     if this_period_score is None or last_period_score is None:
         return None
     return _q(Decimal(this_period_score) - Decimal(last_period_score), SCORE_PLACES)
+
+
+def score_improvement(
+    this_period_scores: Iterable[int], last_period_scores: Iterable[int]
+) -> Decimal | None:
+    """客戶滿意度提升 from the answers themselves: the exact means' difference, rounded once
+    (2 places). Rounding each score first can be a hundredth off (4.33 − 4.21 = 0.12 where
+    13/3 − 101/24 = 0.125 → 0.13)."""
+    now, before = _validated_scores(this_period_scores), _validated_scores(last_period_scores)
+    if not now or not before:
+        return None
+    exact = Decimal(sum(now)) / Decimal(len(now)) - Decimal(sum(before)) / Decimal(len(before))
+    return _q(exact, SCORE_PLACES)
 
 
 def incidence_reduction(before: Decimal | None, after: Decimal | None) -> Decimal | None:

@@ -294,7 +294,10 @@ def satisfaction_summary(*, date_from, date_to, group_by="period", target=None):
         "target": target,
         "totals": totals,
         "previous": {"from": prev_from, "to": prev_to, **previous},
-        "improvement": metrics.improvement(totals["score"], previous["score"]),
+        "improvement": metrics.score_improvement(
+            [r["score"] for r in rows if r["score"] is not None],
+            [r["score"] for r in before if r["score"] is not None],
+        ),
         "incidence_reduction": metrics.incidence_reduction(
             previous["problem_incidence"], totals["problem_incidence"]
         ),

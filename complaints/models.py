@@ -1254,3 +1254,6 @@ class TechnicalRequest(models.Model):
 
     def __str__(self):
         return f"{self.case_id} → {self.department}"
+
+
+from .models_privacy import PersonalDataLog, PrivacyAction  # noqa: E402, F401

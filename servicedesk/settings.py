@@ -194,6 +194,9 @@ ESCALATION_BATCH_SIZE = env.int("ESCALATION_BATCH_SIZE", default=500)
 # Staff who have not acknowledged a published plan revision are reminded after this many
 # working days.
 PLAN_ACK_REMIND_AFTER_DAYS = env.int("PLAN_ACK_REMIND_AFTER_DAYS", default=3)
+# PIPL retention: a customer whose cases have all ended and not changed for this many days is
+# anonymised by the nightly task (0 turns it off).
+PIPL_RETENTION_DAYS = env.int("PIPL_RETENTION_DAYS", default=1095)
 
 # --- Follow-ups and satisfaction surveys ------------------------------------------
 # A survey goes out no sooner than this many hours after the case is resolved, inside the

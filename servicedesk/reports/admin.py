@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from . import (
     admin_exports,  # noqa: F401  (registers the Export admin)
     alerts,
+    backtest,
     services,
     workbook,
 )
@@ -298,6 +299,35 @@ class AlertRuleAdmin(admin.ModelAdmin):
             {"fields": ["department", "recipients", "is_active"]},
         ),
     ]
+    change_form_template = "admin/reports/alertrule/change_form.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/backtest/",
+                self.admin_site.admin_view(self.backtest_view),
+                name="reports_alertrule_backtest",
+            ),
+            *super().get_urls(),
+        ]
+
+    def backtest_view(self, request, pk):
+        rule = get_object_or_404(AlertRule.objects.select_related("department"), pk=pk)
+        if not self.has_view_or_change_permission(request, rule):
+            raise PermissionDenied
+        first, last, days = backtest.alert_rule_backtest(rule=rule)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "rule": rule,
+            "title": _("%(rule)s: tested against %(first)s – %(last)s")
+            % {"rule": rule, "first": first.isoformat(), "last": last.isoformat()},
+            "days": days,
+            "raised": sum(len(d.raised) for d in days),
+            "breach_days": sum(1 for d in days if d.breaches),
+            "unmeasured": sum(1 for d in days if not d.measured),
+        }
+        return TemplateResponse(request, "admin/reports/alertrule/backtest.html", context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("recipients")

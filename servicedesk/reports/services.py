@@ -19,8 +19,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from callbacks.models import Response
-from complaints import sla
-from complaints.models import Case, CaseType, State
+from complaints import privacy, sla
+from complaints.models import Case, CaseType, PrivacyAction, State
 from knowledge.targets import targets_at
 from servicedesk.staff import roles
 from servicedesk.staff.models import User
@@ -209,6 +209,13 @@ def export_request(*, kind, user, filters, filter_description="", now=None):
         # The report workbook's case list is always masked (reports.workbook).
         masked=kind == ExportKind.REPORT or not user.has_perm(PERSONAL_DATA),
     )
+    if not export.masked:
+        privacy.log_access(
+            user=user,
+            action=PrivacyAction.EXPORTED,
+            where=_("case export %(id)s") % {"id": export.pk},
+            detail=filter_description,
+        )
     from .tasks import export_run as task
 
     task.delay_on_commit(export.pk)

@@ -157,6 +157,16 @@ def test_opinion_concentration_empty_and_blank():
 # --- improvement --------------------------------------------------------------------------
 
 
+def test_improvement_comes_from_the_unrounded_scores():
+    # 13/3 = 4.333… (shown 4.33) against 101/24 = 4.208… (shown 4.21): by hand 0.125 → 0.13,
+    # where the rounded scores would give 0.12.
+    this_period = [4, 4, 5]
+    last_period = [5] * 5 + [4] * 19
+    assert m.satisfaction_score(this_period) - m.satisfaction_score(last_period) == Decimal("0.12")
+    assert m.score_improvement(this_period, last_period) == Decimal("0.13")
+    assert m.score_improvement([], last_period) is None
+
+
 def test_improvement():
     # this period 4.20, last period 3.90 → +0.30
     assert m.improvement(Decimal("4.20"), Decimal("3.90")) == Decimal("0.30")
