@@ -23,10 +23,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from complaints.models import Case
+
 from . import (
     admin_exports,  # noqa: F401  (registers the Export admin)
     alerts,
     backtest,
+    risks,
     services,
     workbook,
 )
@@ -533,10 +536,52 @@ class RiskAdmin(admin.ModelAdmin):
     search_fields = ["title", "cause", "consequence", "mitigation"]
     autocomplete_fields = ["owner"]
     fieldsets = [
-        (None, {"fields": ["title", "cause", "consequence"]}),
+        (None, {"fields": ["title", "cause", "consequence", "case_link", "reported_by"]}),
         (gettext_lazy("Assessment"), {"fields": [("likelihood", "impact"), "mitigation"]}),
         (gettext_lazy("Follow-up"), {"fields": ["owner", "status", "review_on"]}),
     ]
+    readonly_fields = ["case_link", "reported_by"]
+
+    @admin.display(description=gettext_lazy("filed from case"))
+    def case_link(self, obj):
+        if obj.case_id is None:
+            return "—"
+        url = reverse("admin:complaints_case_change", args=[obj.case_id])
+        return format_html('<a href="{}">{}</a>', url, obj.case.number)
+
+    def get_urls(self):
+        return [
+            path(
+                "file/<int:case_pk>/",
+                self.admin_site.admin_view(self.file_from_case_view),
+                name="reports_risk_file",
+            ),
+            *super().get_urls(),
+        ]
+
+    def file_from_case_view(self, request, case_pk):
+        case = get_object_or_404(Case, pk=case_pk)
+        if not case.is_visible_to(request.user):
+            raise PermissionDenied
+        back = reverse("admin:complaints_case_change", args=[case.pk])
+        form = risks.RiskFromCaseForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            risks.risk_file_from_case(case=case, user=request.user, **form.cleaned_data)
+            self.message_user(
+                request,
+                _("Risk filed in the register; a manager will assess it."),
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("File a risk from case %(number)s") % {"number": case.number},
+            "form": form,
+            "case": case,
+            "back_url": back,
+        }
+        return TemplateResponse(request, "admin/reports/risk/file_from_case.html", context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(score_value=F("likelihood") * F("impact"))
@@ -546,6 +591,8 @@ class RiskAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("score"), ordering="score_value")
     def score_column(self, obj):
+        if obj.score is None:
+            return badge(_("To assess"), "#6b7280", _("not yet assessed by a manager"))
         label, colour = risk_level(obj.score)
         return badge(f"{obj.score} {label}", colour, _("likelihood × impact"))
 
