@@ -528,6 +528,13 @@ class Case(ConcurrentTransitionMixin, models.Model):
     next_contact_met_at = models.DateTimeField(
         _("promised contact made at"), null=True, blank=True, editable=False
     )
+    # 002 daily tracking: priority 4–5 cases need a progress update every working day.
+    daily_update_due = models.DateTimeField(
+        _("daily progress update due"), null=True, blank=True, editable=False
+    )
+    last_progress_at = models.DateTimeField(
+        _("last progress update"), null=True, blank=True, editable=False
+    )
     satisfaction_due = models.DateTimeField(
         _("satisfaction follow-up due"), null=True, blank=True, editable=False
     )
@@ -674,6 +681,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 pending["solution_to_customer"] = self.solution_due
             if self.next_contact_at and self.next_contact_met_at is None:
                 pending["next_contact"] = self.next_contact_at
+            if self.daily_update_due:
+                pending[sla.DAILY_UPDATE] = self.daily_update_due
         if (
             self.state == State.RESOLVED
             and self.satisfaction_done_at is None
@@ -700,6 +709,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
             summary[stage] = {
                 "due": due, "done_at": done, "met": met, "overdue": overdue,
                 "pending": stage in pending,
+            }  # fmt: skip
+        if self.daily_update_due:  # a rolling deadline: due again after each update
+            overdue = sla.DAILY_UPDATE in pending and self.daily_update_due < now
+            summary[sla.DAILY_UPDATE] = {
+                "due": self.daily_update_due, "done_at": None, "met": False if overdue else None,
+                "overdue": overdue, "pending": sla.DAILY_UPDATE in pending,
             }  # fmt: skip
         return summary
 
@@ -1171,6 +1186,7 @@ class SlaStage(models.TextChoices):
     INVESTIGATION = "investigation", _("Investigation")
     SOLUTION = "solution_to_customer", _("Solution to customer")
     NEXT_CONTACT = "next_contact", _("Promised contact")
+    DAILY_UPDATE = "daily_update", _("Daily progress update")
     SATISFACTION = "satisfaction_followup", _("Satisfaction follow-up")
     TECH_COLLABORATION = "tech_collaboration", _("Technical collaboration")
 

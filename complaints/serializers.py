@@ -112,6 +112,7 @@ class DeadlinesSerializer(serializers.Serializer):
     investigation = DeadlineSerializer(help_text=SlaStage.INVESTIGATION.label)
     solution_to_customer = DeadlineSerializer(help_text=SlaStage.SOLUTION.label)
     next_contact = DeadlineSerializer(help_text=SlaStage.NEXT_CONTACT.label)
+    daily_update = DeadlineSerializer(required=False, help_text=SlaStage.DAILY_UPDATE.label)
     satisfaction_followup = DeadlineSerializer(help_text=SlaStage.SATISFACTION.label)
 
 

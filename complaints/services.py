@@ -573,6 +573,8 @@ def case_add_event(*, case, user, message, kind=EventKind.PROGRESS, customer_not
         data = {}
         if customer_notified:
             _complete_stages(locked, None, customer_notified=True, now=now)
+        if kind == EventKind.PROGRESS:
+            locked.last_progress_at = now  # 002 daily tracking: the next update is due tomorrow
         if next_contact_at is not None:
             locked.next_contact_at = next_contact_at
             locked.next_contact_met_at = None  # a new promise
@@ -618,7 +620,7 @@ def case_update(*, case, user, expected_version=None, **changes):
         if not diff:
             return locked
         locked.full_clean(exclude=["customer", "department", "assignee", "merged_into", "state"])
-        if {"urgency", "next_contact_at"} & set(diff):
+        if {"urgency", "priority", "next_contact_at"} & set(diff):
             if "next_contact_at" in diff:
                 locked.next_contact_met_at = None
             case_refresh_deadlines(locked)
@@ -861,21 +863,24 @@ def case_refresh_deadlines(case, *, now=None, breaches=None):
     now = now or timezone.now()
     cal = load_calendar()
     plan = sla.PlanLimits.from_revision(case.plan_revision)
-    deadlines = sla.compute_deadlines(
-        sla.CaseClock(
-            received_at=case.created_at,
-            urgency=case.urgency,
-            cycle_started_at=case.cycle_started_at or case.created_at,
-            first_response_at=case.first_response_at,
-            investigation_done_at=case.investigation_done_at,
-            resolved_at=case.resolved_at,
-        ),
-        plan,
-        cal,
+    clock = sla.CaseClock(
+        received_at=case.created_at,
+        urgency=case.urgency,
+        cycle_started_at=case.cycle_started_at or case.created_at,
+        first_response_at=case.first_response_at,
+        investigation_done_at=case.investigation_done_at,
+        resolved_at=case.resolved_at,
+        priority=case.priority or 0,
+        last_progress_at=case.last_progress_at,
     )
+    deadlines = sla.compute_deadlines(clock, plan, cal)
     for stage, deadline in deadlines.items():
         due_field, _done = sla.CASE_STAGES[stage]
         setattr(case, due_field, deadline.at if deadline else None)
+    daily = sla.daily_update_deadline(clock, cal)
+    case.daily_update_due = daily.at if daily else None
+    if daily:
+        deadlines = {**deadlines, sla.DAILY_UPDATE: daily}
     case.deadlines_provisional = any(d.provisional for d in deadlines.values() if d)
     if case.deadlines_provisional:
         calendar_missing_year_warn(

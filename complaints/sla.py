@@ -16,6 +16,11 @@ SOLUTION = "solution_to_customer"
 NEXT_CONTACT = "next_contact"
 SATISFACTION = "satisfaction_followup"
 TECH_COLLABORATION = "tech_collaboration"
+# 002 daily tracking: a rolling deadline, due one working day after the last progress update
+# (or receipt) while a case of priority 4–5 is active. Not one of CASE_STAGES (the reports'
+# met/missed stages): each miss is recorded by its escalation.
+DAILY_UPDATE = "daily_update"
+DAILY_UPDATE_MIN_PRIORITY = 4
 
 # Case stages in the order they fall due; each maps to (due column, done column) on Case.
 CASE_STAGES = {
@@ -73,6 +78,8 @@ class CaseClock:
     first_response_at: datetime.datetime | None = None
     investigation_done_at: datetime.datetime | None = None
     resolved_at: datetime.datetime | None = None
+    priority: int = 0
+    last_progress_at: datetime.datetime | None = None
 
 
 def first_response_deadline(received_at, urgency, plan, cal):
@@ -101,6 +108,15 @@ def compute_deadlines(clock, plan, cal):
         SOLUTION: solution,
         SATISFACTION: satisfaction,
     }
+
+
+def daily_update_deadline(clock, cal):
+    """Priority 4–5: one working day after the last progress update (or receipt, or the last
+    reopening); None below priority 4."""
+    if clock.priority < DAILY_UPDATE_MIN_PRIORITY:
+        return None
+    start = max(clock.last_progress_at or clock.received_at, clock.cycle_started_at)
+    return workdays.add_working_days(start, 1, cal)
 
 
 def tech_request_deadline(requested_at, plan, cal):

@@ -26,7 +26,7 @@ from servicedesk.staff import roles
 from servicedesk.staff.models import User
 from servicedesk.staff.services import notify
 
-from . import alerts, data, exports, workbook
+from . import alerts, data, exports, request_record, workbook
 from .models import (
     Alert,
     AlertRule,
@@ -186,6 +186,8 @@ def export_request(*, kind, user, filters, filter_description="", now=None):
     filters["language"] = filters.get("language") or translation.get_language()
     if kind == ExportKind.CASES:
         filters["query"] = exports.clean_query(filters.get("query", ""))
+        if filters.get("layout") not in (None, "", request_record.LAYOUT):
+            raise ValidationError({"layout": _("Choose a known export layout.")})
         # Replayed now too: a filter the case list refuses is a field error, not a failed job.
         changelist = exports.case_changelist(user=user, query=filters["query"])
         filter_description = filter_description or exports.describe(changelist)
@@ -206,8 +208,11 @@ def export_request(*, kind, user, filters, filter_description="", now=None):
         requested_at=now or timezone.now(),
         filters=filters,
         filter_description=filter_description,
-        # The report workbook's case list is always masked (reports.workbook).
-        masked=kind == ExportKind.REPORT or not user.has_perm(PERSONAL_DATA),
+        # The report workbook's case list is masked, and so is the 002 layout (reports.workbook,
+        # request_record).
+        masked=kind == ExportKind.REPORT
+        or filters.get("layout") == request_record.LAYOUT
+        or not user.has_perm(PERSONAL_DATA),
     )
     if not export.masked:
         privacy.log_access(
@@ -289,13 +294,20 @@ def _export_run_cases(export):
 
     path = _report_temp_path()  # beside the stored files, like the reports'
     try:
-        rows = exports.write_cases(
-            path, exports.case_queryset(changelist), masked=export.masked, on_progress=progress
-        )
+        if export.filters.get("layout") == request_record.LAYOUT:
+            rows = request_record.write(
+                path, exports.case_queryset(changelist), on_progress=progress
+            )
+        else:
+            rows = exports.write_cases(
+                path, exports.case_queryset(changelist), masked=export.masked, on_progress=progress
+            )
         stamp = timezone.localtime(export.requested_at).strftime("%Y%m%d-%H%M")
         with open(path, "rb") as handle:
             name = export.file.storage.save(
-                export.file.field.generate_filename(export, f"cases-{stamp}-{export.pk}.xlsx"),
+                export.file.field.generate_filename(
+                    export, f"{export.filters.get('layout') or 'cases'}-{stamp}-{export.pk}.xlsx"
+                ),
                 File(handle),
             )
         size = os.path.getsize(path)
