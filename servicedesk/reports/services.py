@@ -186,7 +186,9 @@ def export_request(*, kind, user, filters, filter_description="", now=None):
     filters["language"] = filters.get("language") or translation.get_language()
     if kind == ExportKind.CASES:
         filters["query"] = exports.clean_query(filters.get("query", ""))
-        if filters.get("layout") not in (None, "", request_record.LAYOUT):
+        if not filters.get("layout"):
+            filters.pop("layout", None)
+        elif filters["layout"] != request_record.LAYOUT:
             raise ValidationError({"layout": _("Choose a known export layout.")})
         # Replayed now too: a filter the case list refuses is a field error, not a failed job.
         changelist = exports.case_changelist(user=user, query=filters["query"])
