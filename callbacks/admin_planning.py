@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from complaints.admin import NormalizedPhoneSearchMixin
 from complaints.models import CustomerKind, CustomerTier
 
-from . import services
+from . import followup_plans, services
 from .models import (
     Delivery,
     FollowUpPlan,
@@ -111,8 +111,9 @@ class FollowUpPlanAdmin(admin.ModelAdmin):
     form = FollowUpPlanForm
     list_display = [
         "name", "kind", "tier", "every_months", "working_days_after_delivery", "questionnaire",
-        "is_active", "waiting",
+        "is_active", "approval", "waiting",
     ]  # fmt: skip
+    actions = ["approve_plans"]
     list_display_links = ["name"]
     list_editable = ["tier", "every_months", "working_days_after_delivery", "is_active"]
     list_filter = ["kind", "is_active"]
@@ -130,6 +131,31 @@ class FollowUpPlanAdmin(admin.ModelAdmin):
                 num_waiting=Count("followups", filter=Q(followups__status=FollowUpStatus.PENDING))
             )
         )
+
+    readonly_fields = ["approved_by", "approved_at"]
+
+    def get_fields(self, request, obj=None):
+        return [*super().get_fields(request, obj), "approved_by", "approved_at"]
+
+    def save_model(self, request, obj, form, change):
+        followup_plans.followup_plan_rules_changed(obj, form.changed_data)
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=gettext_lazy("approved"), boolean=True)
+    def approval(self, obj):
+        return obj.approved_at is not None
+
+    @admin.action(
+        description=gettext_lazy("Approve the selected plans (they start generating calls)"),
+        permissions=["approve"],
+    )
+    def approve_plans(self, request, queryset):
+        for plan in queryset:
+            followup_plans.followup_plan_approve(plan=plan, user=request.user)
+        self.message_user(request, _("Approved: %(n)s plan(s).") % {"n": queryset.count()})
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("callbacks.approve_followupplan")
 
     def get_changelist_form(self, request, **kwargs):
         # The rows of the editable list follow the same rules as the plan's page. Each row is

@@ -340,11 +340,24 @@ class FollowUpPlan(models.Model):
         help_text=_("Empty: the satisfaction questionnaire."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # 003: the plan needs a manager's approval before it generates calls; changing its rules
+    # takes the approval away again.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("follow-up plan")
         verbose_name_plural = _("follow-up plans")
         ordering = ["kind", "name"]
+        permissions = [("approve_followupplan", _("Can approve follow-up plans (managers)"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["tier"],

@@ -1125,7 +1125,8 @@ def followups_generate(*, now=None, batch_size=None):
     batch_size = batch_size or FOLLOWUP_BATCH_SIZE
     counts = {"delivery": 0, "periodic": 0, "skipped_plans": 0}
     plans = list(
-        FollowUpPlan.objects.filter(is_active=True)
+        # Only plans a manager approved generate calls (003).
+        FollowUpPlan.objects.filter(is_active=True, approved_at__isnull=False)
         .select_related("questionnaire")
         .order_by("kind", "pk")
     )
