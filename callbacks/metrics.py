@@ -16,8 +16,8 @@ The formulas come from the follow-up handbook (客戶服務回訪工作細則, s
   the most mentioned first.
 * §7.1 客戶滿意度提升 — improvement = this period's score − last period's score;
   問題發生率降低 = incidence before − incidence after.
-* §7.1 客戶重復購買率 = 重復購買客戶數量 ÷ 回訪客戶總數 × 100%;
-  客戶推薦率 = 推薦新客戶的客戶數量 ÷ 回訪客戶總數 × 100%.
+* §7.1 客戶重復購買率 = 重復購買客戶數量 ÷ 回訪客戶總數 × 100% (fed by the deliveries:
+  callbacks.loyalty). The handbook's 客戶推薦率 has no data to feed it and is not computed.
 
 Conventions: every ratio is returned as a ``Decimal`` share in 0..1 rounded
 (ROUND_HALF_UP) to 4 places; multiply by 100 for display (:func:`as_percent`).
@@ -44,7 +44,6 @@ __all__ = [
     "meets_target",
     "opinion_concentration",
     "problem_incidence",
-    "referral_rate",
     "repeat_purchase_rate",
     "satisfaction_rate",
     "satisfaction_score",
@@ -135,11 +134,6 @@ def problem_incidence(customers_surveyed: int, customers_with_problem: int) -> D
 def repeat_purchase_rate(customers: int, repeat_customers: int) -> Decimal | None:
     """客戶重復購買率 = repeat-purchase customers ÷ customers surveyed (share)."""
     return _ratio(repeat_customers, customers, part_name="repeat_customers", whole_name="customers")
-
-
-def referral_rate(customers: int, referred: int) -> Decimal | None:
-    """客戶推薦率 = customers who referred a new customer ÷ customers surveyed (share)."""
-    return _ratio(referred, customers, part_name="referred", whole_name="customers")
 
 
 def opinion_concentration(mentions: Iterable[str]) -> list[tuple[str, int, Decimal]]:

@@ -46,7 +46,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from callbacks import metrics
+from callbacks import loyalty, metrics
 from callbacks.models import (
     FollowUp,
     FollowUpPurpose,
@@ -121,6 +121,8 @@ class Kpis:
     customers_surveyed: int = 0
     customers_with_problem: int = 0
     problem_incidence: Decimal | None = None
+    repeat_customers: int = 0  # of the customers answering, those who bought again
+    repeat_purchase_rate: Decimal | None = None
     followups_due: int = 0
     followups_done: int = 0
     followup_completion: Decimal | None = None
@@ -511,6 +513,8 @@ def _kpis(start_m, end_m, cutoff):
     k.customers_surveyed = customers["surveyed"]
     k.customers_with_problem = customers["with_problem"]
     k.problem_incidence = metrics.problem_incidence(k.customers_surveyed, k.customers_with_problem)
+    repeat = loyalty.repeat_purchase(start_m, end_m)
+    k.repeat_customers, k.repeat_purchase_rate = repeat.repeat, repeat.rate
 
     k.followup_rows = list(
         FollowUp.objects.filter(due_at__gte=start_m, due_at__lt=end_m)

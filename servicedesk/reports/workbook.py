@@ -469,6 +469,8 @@ def _satisfaction(wb, title, f):
         ([_("Customers surveyed"), k.customers_surveyed], COUNT),
         ([_("Customers reporting a problem"), k.customers_with_problem], COUNT),
         ([_("Problem incidence"), k.problem_incidence], PERCENT),
+        ([_("Customers buying again after answering"), k.repeat_customers], COUNT),
+        ([_("Repeat purchase rate"), k.repeat_purchase_rate], PERCENT),
     ]:
         s.append(values, [None, number_format, number_format])
     s.blank()
