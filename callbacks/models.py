@@ -783,3 +783,7 @@ class SatisfactionSummary(Response):
         verbose_name = _("satisfaction summary")
         verbose_name_plural = _("satisfaction summary")
         default_permissions = ("view",)
+
+
+from .opinions import OpinionCategory  # noqa: E402, F401
+from .rewards import RewardCoupon  # noqa: E402, F401

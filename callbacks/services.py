@@ -41,7 +41,7 @@ from complaints.models import (
 from servicedesk import workdays
 from servicedesk.calendar.services import calendar_missing_year_warn, load_calendar
 
-from . import sampling, scheduling, sms, tokens
+from . import rewards, sampling, scheduling, sms, tokens
 from .models import (
     CHOICE_KINDS,
     TEXT_ANSWER_MAX_LENGTH,
@@ -562,6 +562,7 @@ def survey_submit(*, survey, answers, now=None):
         locked.status = SurveyStatus.ANSWERED
         locked.answered_at = now
         locked.save(update_fields=["status", "answered_at"])
+        rewards.reward_give(response=response, now=now)  # off unless SURVEY_REWARD_ENABLED
     return response
 
 

@@ -28,8 +28,16 @@ from knowledge.targets import targets_for_period
 from servicedesk.staff.models import Department, User
 from servicedesk.workdays import month_start
 
-from . import metrics
-from .models import Answer, Method, ProblemCategory, ProblemReport, QuestionKind, Response
+from . import metrics, opinions
+from .models import (
+    Answer,
+    Method,
+    OpinionCategory,
+    ProblemCategory,
+    ProblemReport,
+    QuestionKind,
+    Response,
+)
 
 #: Longest period one request may cover (three years, one leap day included).
 MAX_DAYS = 3 * 365 + 1
@@ -157,7 +165,8 @@ def response_rows(start, end):
 def opinion_labels(start, end):
     """{response id: [opinion category]} and {category: label} for the responses answered in
     [start, end): the categories of the problems found, and the options picked in
-    multiple-choice questions (category "<question code>:<option>"). Two queries."""
+    multiple-choice questions (category "<question code>:<option>"), and the categories of
+    the written suggestions ("opinion:<id>", callbacks.opinions). Four queries."""
     by_response, labels = {}, {}
     problems = ProblemReport.objects.filter(
         response__answered_at__gte=start, response__answered_at__lt=end
@@ -179,6 +188,16 @@ def opinion_labels(start, end):
         category = f"{code}:{label}"
         by_response.setdefault(response_id, []).append(category)
         labels[category] = label
+    # What customers wrote: the suggestions, classified by keywords (callbacks.opinions).
+    categories = list(OpinionCategory.objects.filter(is_active=True))
+    written = Response.objects.filter(answered_at__gte=start, answered_at__lt=end).exclude(
+        suggestions=""
+    )
+    for response_id, suggestion in written.values_list("pk", "suggestions"):
+        for category in opinions.classify(suggestion, categories):
+            by_response.setdefault(response_id, []).append(category)
+    labels.update({c.code: c.name for c in categories})
+    labels[opinions.OTHER] = _("Other suggestions")
     return by_response, labels
 
 

@@ -197,6 +197,8 @@ PLAN_ACK_REMIND_AFTER_DAYS = env.int("PLAN_ACK_REMIND_AFTER_DAYS", default=3)
 # PIPL retention: a customer whose cases have all ended and not changed for this many days is
 # anonymised by the nightly task (0 turns it off).
 PIPL_RETENTION_DAYS = env.int("PIPL_RETENTION_DAYS", default=1095)
+# 001: a thank-you coupon (from the uploaded list) for answering a survey. Off by default.
+SURVEY_REWARD_ENABLED = env.bool("SURVEY_REWARD_ENABLED", default=False)
 
 # --- Follow-ups and satisfaction surveys ------------------------------------------
 # A survey goes out no sooner than this many hours after the case is resolved, inside the
