@@ -785,5 +785,6 @@ class SatisfactionSummary(Response):
         default_permissions = ("view",)
 
 
+from .followup_report import ActionItem, FollowUpReport  # noqa: E402, F401
 from .opinions import OpinionCategory  # noqa: E402, F401
 from .rewards import RewardCoupon  # noqa: E402, F401

@@ -57,6 +57,7 @@ SHEETS = [
     ("satisfaction", gettext_lazy("Satisfaction & follow-ups")),
     ("returns", gettext_lazy("Returns & exchanges")),
     ("problems", gettext_lazy("Top problems")),
+    ("followup_actions", gettext_lazy("Follow-up actions")),
     ("cases", gettext_lazy("Case list")),
 ]
 
@@ -650,9 +651,12 @@ def build_workbook(figures, case_rows, path, language="zh-hans"):
             "satisfaction": lambda t: _satisfaction(wb, t, figures),
             "returns": lambda t: _returns(wb, t, figures),
             "problems": lambda t: _problems(wb, t, figures),
+            "followup_actions": lambda t: workbook_actions.write(wb, t, figures),
             "cases": lambda t: _cases(wb, t, case_rows),
         }
         # Keyed by the sheet's title as written: what the admin shows next to the report.
+        from . import workbook_actions  # the sheet's module imports this one
+
         counts = {titles[key]: writers[key](titles[key]) for key, _title in SHEETS}
         wb.save(path)
     return counts
