@@ -1037,6 +1037,12 @@ RETURN_WINDOW_DAYS = {
 }
 
 
+class RefundMethod(models.TextChoices):
+    ORIGINAL = "original", _("Original payment method")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    STORE_CREDIT = "store_credit", _("Store credit")
+
+
 class ReturnRequest(FSMModelMixin, models.Model):
     """The return/exchange data of a case of type return_exchange, and its own steps:
     application → review → customer notified → shipped back → inspection → refund/exchange."""
@@ -1072,6 +1078,9 @@ class ReturnRequest(FSMModelMixin, models.Model):
     )
     refund_amount = models.DecimalField(
         _("refund amount"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    refund_method = models.CharField(
+        _("refund method"), max_length=20, choices=RefundMethod.choices, blank=True
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -1157,7 +1166,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         field=step,
         source=ReturnStep.INSPECTED,
         target=ReturnStep.REFUNDED,
-        custom={"label": _("Refunded"), "inputs": ["refund_amount?"]},
+        custom={"label": _("Refunded"), "inputs": ["refund_method", "refund_amount"]},
     )
     def refund(self):
         self.resolution = ReturnResolution.REFUND

@@ -26,7 +26,7 @@ from servicedesk.staff import roles
 from servicedesk.staff.models import Department, Membership, User
 from servicedesk.staff.services import notify, notify_bulk
 
-from . import intake, sla
+from . import intake, returns, sla
 from .models import (
     ACTIVE_STATES,
     RETURN_STEP_NAMES,
@@ -39,6 +39,8 @@ from .models import (
     CaseType,
     Customer,
     EventKind,
+    RefundMethod,
+    ReturnReason,
     ReturnRequest,
     SlaBreach,
     SlaStage,
@@ -703,6 +705,7 @@ RETURN_STEP_MESSAGES = {
     "tracking_no": gettext_lazy("Enter the return tracking number."),
     "inspection_result": gettext_lazy("Describe what the inspection found."),
     "refund_amount": gettext_lazy("Enter a refund amount of zero or more."),
+    "refund_method": gettext_lazy("Choose how the money goes back."),
 }
 
 
@@ -762,11 +765,27 @@ def return_request_step(*, case, step, user, expected_version=None, **inputs):
                     errors[field] = RETURN_STEP_MESSAGES[field]
                     continue
             setattr(rr, field, value)
+        method = inputs.get("refund_method")
+        if method and method not in RefundMethod.values:
+            errors["refund_method"] = RETURN_STEP_MESSAGES["refund_method"]
+        if (
+            step == "approve"
+            and rr.reason == ReturnReason.QUALITY
+            and not locked.attachments.exists()
+        ):
+            # 004: a quality return is approved on evidence (a photo or an inspection report).
+            errors["evidence"] = _(
+                "A quality return needs evidence before approval: attach a photo or an "
+                "inspection report to the case."
+            )
         if errors:
             raise ValidationError(errors)
         before = rr.step
         getattr(rr, step)()
         rr.save()
+        instructions = None
+        if step == "notify_customer":
+            instructions = returns.return_instructions_send(case=locked, return_request=rr)
         locked.version += 1
         locked.save(update_fields=["version", "updated_at"])
         CaseEvent.objects.create(
@@ -776,7 +795,7 @@ def return_request_step(*, case, step, user, expected_version=None, **inputs):
                                  inputs.get("review_comment") or inputs.get("inspection_result") or ""]
                 if x
             ),
-            data={"from": before, "to": rr.step},
+            data={"from": before, "to": rr.step, **({"instructions": instructions} if instructions else {})},
         )  # fmt: skip
     return rr
 
