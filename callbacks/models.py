@@ -452,6 +452,7 @@ class FollowUpPurpose(models.TextChoices):
     DELIVERY = "delivery", _("After delivery")
     PERIODIC = "periodic", _("Periodic care")
     SAMPLE = "sample", _("Sample")
+    RECALL = "recall", _("Product recall")
 
 
 class FollowUpStatus(models.TextChoices):
@@ -787,4 +788,5 @@ class SatisfactionSummary(Response):
 
 from .followup_report import ActionItem, FollowUpReport  # noqa: E402, F401
 from .opinions import OpinionCategory  # noqa: E402, F401
+from .recall import Compensation, RecallCampaign, RecallContact  # noqa: E402, F401
 from .rewards import RewardCoupon  # noqa: E402, F401

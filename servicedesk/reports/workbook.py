@@ -58,6 +58,7 @@ SHEETS = [
     ("returns", gettext_lazy("Returns & exchanges")),
     ("problems", gettext_lazy("Top problems")),
     ("followup_actions", gettext_lazy("Follow-up actions")),
+    ("recalls", gettext_lazy("Recalls")),
     ("cases", gettext_lazy("Case list")),
 ]
 
@@ -652,10 +653,11 @@ def build_workbook(figures, case_rows, path, language="zh-hans"):
             "returns": lambda t: _returns(wb, t, figures),
             "problems": lambda t: _problems(wb, t, figures),
             "followup_actions": lambda t: workbook_actions.write(wb, t, figures),
+            "recalls": lambda t: workbook_recalls.write(wb, t, figures),
             "cases": lambda t: _cases(wb, t, case_rows),
         }
         # Keyed by the sheet's title as written: what the admin shows next to the report.
-        from . import workbook_actions  # the sheet's module imports this one
+        from . import workbook_actions, workbook_recalls  # these sheets' modules import this one
 
         counts = {titles[key]: writers[key](titles[key]) for key, _title in SHEETS}
         wb.save(path)

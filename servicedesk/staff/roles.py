@@ -118,7 +118,7 @@ NEVER_GRANTED = [
 
 
 # Kept from one role although its patterns match: a manager's approvals.
-ROLE_EXCEPTIONS = {SUPERVISOR: ["callbacks.approve_*"]}
+ROLE_EXCEPTIONS = {SUPERVISOR: ["callbacks.approve_*", "callbacks.manage_recall"]}
 
 
 def permissions_for(role, all_permissions):
