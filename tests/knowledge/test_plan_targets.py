@@ -120,3 +120,14 @@ def test_a_stage_row_that_disagrees_with_the_target_is_refused(supervisor):
 def test_the_urgency_matrix_says_24_hours_for_every_urgency(db):
     revision = Plan.objects.get(is_default=True).revisions.get(number=1)
     assert [row[1] for row in revision.urgency_matrix()] == ["24 hours"] * 3
+
+
+def test_the_dashboard_measures_this_month_against_the_plan_in_force(revised, manager):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(manager)
+    with time_machine.travel(at(2026, 11, 20, 10), tick=False):
+        html = client.get("/admin/").content.decode()
+    assert "target 95%" in html
+    with time_machine.travel(at(2026, 11, 10, 10), tick=False):
+        html = client.get("/admin/").content.decode()
+    assert "target 90%" in html
