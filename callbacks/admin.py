@@ -567,6 +567,9 @@ class FollowUpAdmin(DetailRelatedMixin, NormalizedPhoneSearchMixin, admin.ModelA
             tabs.append({"label": label, "url": "?" + params.urlencode(), "active": active})
         return super().changelist_view(request, {"queue_tabs": tabs, **(extra_context or {})})
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
     # --- the follow-up page --------------------------------------------------------------
 
     detail_select_related = [
@@ -687,7 +690,7 @@ class FollowUpAdmin(DetailRelatedMixin, NormalizedPhoneSearchMixin, admin.ModelA
         if not request.user.has_perm(WORK_QUEUE):
             raise PermissionDenied
         followup = get_object_or_404(
-            FollowUp.objects.select_related(
+            FollowUp.objects.visible_to(request.user).select_related(
                 "customer", "case", "survey", "assignee", "plan", "sample",
                 "version__questionnaire",
             ),
@@ -834,6 +837,40 @@ class SurveyAdmin(ReadOnlyAdmin):
     ]  # fmt: skip
     readonly_fields = fields
     detail_select_related = ["case", "customer", "version__questionnaire"]
+    # Nobody edits a survey; these two hand it back to the dispatch or to the callback queue.
+    actions = ["resend", "to_phone"]
+
+    def has_dispatch_permission(self, request):
+        return request.user.has_perm("callbacks.change_survey")
+
+    @admin.action(description=gettext_lazy("Send again"), permissions=["dispatch"])
+    def resend(self, request, queryset):
+        resent, skipped = services.survey_resend(surveys=list(queryset), user=request.user)
+        self.message_user(
+            request,
+            _("%(n)s surveys will be sent again at the next dispatch (inside the sending hours).")
+            % {"n": resent},
+        )
+        if skipped:
+            self.message_user(
+                request,
+                _(
+                    "%(n)s surveys were not resent: answered, phone surveys, or past their "
+                    "follow-up window (turn those into phone follow-ups)."
+                )
+                % {"n": skipped},
+                level=messages.WARNING,
+            )
+
+    @admin.action(description=gettext_lazy("Turn into a phone follow-up"), permissions=["dispatch"])
+    def to_phone(self, request, queryset):
+        n = services.survey_to_phone(surveys=list(queryset), user=request.user)
+        self.message_user(
+            request, _("%(n)s surveys are now phone follow-ups in the callback queue.") % {"n": n}
+        )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
 
     @admin.display(description=gettext_lazy("case"), ordering="case__number")
     def case_column(self, obj):
@@ -925,6 +962,9 @@ class ResponseAdmin(ReadOnlyAdmin):
         "version__questionnaire", "customer", "case", "survey__case", "followup__customer",
         "department", "agent", "recorded_by",
     ]  # fmt: skip
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
 
     @admin.display(description=gettext_lazy("case"), ordering="case__number")
     def case_column(self, obj):

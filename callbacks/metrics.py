@@ -43,11 +43,15 @@ __all__ = [
     "incidence_reduction",
     "meets_target",
     "opinion_concentration",
+    "opinion_concentration_of_counts",
     "problem_incidence",
     "repeat_purchase_rate",
     "satisfaction_rate",
+    "satisfaction_rate_of_counts",
     "satisfaction_score",
+    "satisfaction_score_of_counts",
     "score_improvement",
+    "score_improvement_of_counts",
     "summarise",
 ]
 
@@ -114,6 +118,34 @@ def satisfaction_rate(scores: Iterable[int]) -> Decimal | None:
     return _q(Decimal(satisfied) / Decimal(len(valid)), RATE_PLACES)
 
 
+def _validated_counts(counts: Mapping[int, int]) -> dict[int, int]:
+    _validated_scores(counts)
+    for score, n in counts.items():
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"count of score {score} must be a non-negative int, got {n!r}")
+    return {s: n for s, n in counts.items() if n}
+
+
+def satisfaction_score_of_counts(counts: Mapping[int, int]) -> Decimal | None:
+    """:func:`satisfaction_score` from answers counted per score (``{5: 12, 4: 3}``), as a
+    database GROUP BY gives them; the same result as from the list of scores."""
+    valid = _validated_counts(counts)
+    answers = sum(valid.values())
+    if not answers:
+        return None
+    return _q(Decimal(sum(s * n for s, n in valid.items())) / Decimal(answers), SCORE_PLACES)
+
+
+def satisfaction_rate_of_counts(counts: Mapping[int, int]) -> Decimal | None:
+    """:func:`satisfaction_rate` from answers counted per score."""
+    valid = _validated_counts(counts)
+    answers = sum(valid.values())
+    if not answers:
+        return None
+    satisfied = sum(n for s, n in valid.items() if s >= SATISFIED_MIN)
+    return _q(Decimal(satisfied) / Decimal(answers), RATE_PLACES)
+
+
 def meets_target(rate: Decimal | None, target: Decimal = SATISFACTION_TARGET) -> bool | None:
     """Whether a satisfaction rate reaches the target (≥, default 90 %); ``None`` if no rate."""
     if rate is None:
@@ -150,6 +182,20 @@ def opinion_concentration(mentions: Iterable[str]) -> list[tuple[str, int, Decim
     return [(cat, n, _q(Decimal(n) / Decimal(total), RATE_PLACES)) for cat, n in ordered]
 
 
+def opinion_concentration_of_counts(counts: Mapping[str, int]) -> list[tuple[str, int, Decimal]]:
+    """:func:`opinion_concentration` from mentions counted per category, as a database GROUP
+    BY gives them; the same result as from the list of mentions."""
+    merged = Counter()
+    for category, n in counts.items():
+        if category is not None and category.strip() and n:
+            merged[category.strip()] += n
+    total = sum(merged.values())
+    if not total:
+        return []
+    ordered = sorted(merged.items(), key=lambda item: (-item[1], item[0]))
+    return [(cat, n, _q(Decimal(n) / Decimal(total), RATE_PLACES)) for cat, n in ordered]
+
+
 def improvement(
     this_period_score: Decimal | None, last_period_score: Decimal | None
 ) -> Decimal | None:
@@ -170,6 +216,19 @@ def score_improvement(
         return None
     exact = Decimal(sum(now)) / Decimal(len(now)) - Decimal(sum(before)) / Decimal(len(before))
     return _q(exact, SCORE_PLACES)
+
+
+def score_improvement_of_counts(
+    this_period: Mapping[int, int], last_period: Mapping[int, int]
+) -> Decimal | None:
+    """score_improvement from answers per score ({5: 12, 4: 30, …}): the exact means' difference,
+    rounded once."""
+    now_n, before_n = sum(this_period.values()), sum(last_period.values())
+    if not now_n or not before_n:
+        return None
+    now = Decimal(sum(s * n for s, n in this_period.items())) / Decimal(now_n)
+    before = Decimal(sum(s * n for s, n in last_period.items())) / Decimal(before_n)
+    return _q(now - before, SCORE_PLACES)
 
 
 def incidence_reduction(before: Decimal | None, after: Decimal | None) -> Decimal | None:

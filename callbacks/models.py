@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from complaints.models import BoundedTextField
+
 
 class QuestionKind(models.TextChoices):
     SCALE5 = "scale5", _("Rating scale")
@@ -246,6 +248,29 @@ class Grade(models.TextChoices):
     GENERAL = "general", _("General")
 
 
+def _of_visible_cases(queryset, user, *also):
+    """Rows of cases `user` may see (Case.objects.visible_to is the one rule), plus rows about
+    no case (deliveries, samples, periodic calls: the callback team's own work) and `also`."""
+    if user.sees_all_departments:
+        return queryset
+    from complaints.models import Case
+
+    q = Q(case__isnull=True) | Q(case__in=Case.objects.visible_to(user).values("pk"))
+    for extra in also:
+        q |= extra
+    return queryset.filter(q)
+
+
+class SurveyQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return _of_visible_cases(self, user)
+
+
+class ResponseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return _of_visible_cases(self, user)
+
+
 class Survey(models.Model):
     """The satisfaction survey of one case (满意度回访). One per case, ever: the one-to-one
     key is what makes "never twice for the same case" hold whatever the sweeps do."""
@@ -286,6 +311,8 @@ class Survey(models.Model):
     claim = models.CharField(max_length=32, blank=True, editable=False, db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    objects = SurveyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("satisfaction survey")
@@ -487,6 +514,10 @@ class FollowUpQuerySet(models.QuerySet):
     def due_later(self, now):
         return self.pending().filter(due_at__gte=local_day(now)[1])
 
+    def visible_to(self, user):
+        """Follow-ups of cases `user` may see, about no case, or assigned to `user`."""
+        return _of_visible_cases(self, user, Q(assignee=user))
+
 
 class FollowUp(models.Model):
     """One follow-up call to make: an item of the agents' callback queue (回访任务)."""
@@ -616,7 +647,7 @@ class CallAttempt(models.Model):
     method = models.CharField(_("method"), max_length=10, choices=Method.choices)
     at = models.DateTimeField(_("time"), default=timezone.now)
     reached = models.BooleanField(_("reached the customer"))
-    note = models.TextField(_("note"), blank=True)
+    note = BoundedTextField(_("note"), blank=True)
 
     class Meta:
         verbose_name = _("call attempt")
@@ -670,7 +701,7 @@ class Response(models.Model):
     answered_at = models.DateTimeField(_("answered at"), default=timezone.now, db_index=True)
     overall_score = models.PositiveSmallIntegerField(_("overall score"), null=True, blank=True)
     has_problem = models.BooleanField(_("reported a problem"), default=False)
-    suggestions = models.TextField(_("suggestions"), blank=True)
+    suggestions = BoundedTextField(_("suggestions"), blank=True)
     # Snapshots for the metrics' group-by: who and which channel the answer is about.
     department = models.ForeignKey(
         "staff.Department",
@@ -697,6 +728,8 @@ class Response(models.Model):
         related_name="+",
         verbose_name=_("recorded by"),
     )
+
+    objects = ResponseQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("questionnaire answer")
@@ -735,7 +768,7 @@ class Answer(models.Model):
         related_name="+",
         verbose_name=_("choice"),
     )
-    text = models.TextField(_("text"), blank=True)
+    text = BoundedTextField(_("text"), blank=True)
 
     class Meta:
         verbose_name = _("answer")
@@ -756,7 +789,7 @@ class ProblemReport(models.Model):
         _("problem category"), max_length=30, choices=ProblemCategory.choices
     )
     grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices)
-    description = models.TextField(_("description"))
+    description = BoundedTextField(_("description"))
     case = models.OneToOneField(
         "complaints.Case",
         on_delete=models.PROTECT,

@@ -5,7 +5,7 @@ the same transaction; published and retired versions never change again (answers
 them), so editing a questionnaire in use goes through a new draft version.
 
 Surveys: a resolved case gets one Survey (scheduled inside the plan's follow-up window);
-`survey_dispatch_sweep` sends what is due in bulk, reminds once, expires old links. Every
+`survey_dispatch_sweep` (in dispatch.py) sends what is due, reminds once, expires old links. Every
 answer — a survey link or a call — is recorded by `response_record`, which hands a low
 overall score to complaints' satisfaction hook and turns reported problems into cases.
 """
@@ -14,16 +14,14 @@ import calendar
 import datetime
 import logging
 import secrets
-import smtplib
-import uuid
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
-from django.utils import timezone, translation
+from django.db.models import Max, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints import services as case_services
@@ -42,6 +40,7 @@ from servicedesk import workdays
 from servicedesk.calendar.services import calendar_missing_year_warn, load_calendar
 
 from . import rewards, sampling, scheduling, sms, tokens
+from .dispatch import survey_dispatch_sweep, survey_resend, survey_to_phone  # noqa: F401
 from .models import (
     CHOICE_KINDS,
     TEXT_ANSWER_MAX_LENGTH,
@@ -234,6 +233,9 @@ def validate_answers(*, version, answers):
         if q.kind == QuestionKind.TEXT:
             if not isinstance(value, str):
                 errors[q.code] = _("Please answer in text.")
+            elif "\x00" in value:
+                # PostgreSQL refuses NUL in text: a field error, not a failed INSERT.
+                errors[q.code] = ProhibitNullCharactersValidator.message
             elif len(value) > TEXT_ANSWER_MAX_LENGTH:
                 errors[q.code] = _(
                     "Please keep the answer under %(max)s characters (it has %(len)s)."
@@ -564,226 +566,6 @@ def survey_submit(*, survey, answers, now=None):
         locked.save(update_fields=["status", "answered_at"])
         rewards.reward_give(response=response, now=now)  # off unless SURVEY_REWARD_ENABLED
     return response
-
-
-# --- dispatch ------------------------------------------------------------------------------
-
-STALE_CLAIM = datetime.timedelta(minutes=30)
-
-
-def _claim(queryset, ids, **changes):
-    """Claim rows with one conditional UPDATE; returns the claim token. Two sweeps racing
-    over the same ids each get only the rows their UPDATE changed."""
-    claim = uuid.uuid4().hex
-    queryset.filter(pk__in=ids).update(claim=claim, **changes)
-    return claim
-
-
-def _email(survey, *, reminder):
-    link = tokens.survey_url(survey)
-    customer = survey.customer
-    if reminder:
-        subject = _("Reminder: how did we do with case %(number)s?") % {
-            "number": survey.case.number
-        }
-    else:
-        subject = _("How did we do with case %(number)s?") % {"number": survey.case.number}
-    body = _(
-        "Dear %(name)s,\n\n"
-        "Your case %(number)s (%(subject)s) has been resolved. %(greeting)s\n\n"
-        "Please answer a few short questions: %(link)s\n\n"
-        "The link works until %(until)s.\n\n%(closing)s"
-    ) % {
-        "name": customer.name,
-        "number": survey.case.number,
-        "subject": survey.case.subject,
-        "greeting": survey.version.greeting,
-        "link": link,
-        "until": timezone.localtime(survey.expires_at).strftime("%Y-%m-%d %H:%M"),
-        "closing": survey.version.closing,
-    }
-    return mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [customer.email])
-
-
-def _sms(survey, *, reminder):
-    template = (
-        _("[Reminder] Case %(number)s: please rate our service: %(link)s")
-        if reminder
-        else _("Case %(number)s is resolved. Please rate our service: %(link)s")
-    )
-    body = template % {"number": survey.case.number, "link": tokens.survey_url(survey)}
-    return sms.SmsMessage(to=survey.customer.phone, body=body)
-
-
-def _deliver(surveys, *, reminder):
-    """Send e-mail and SMS surveys; returns {survey pk: error text} of those that failed."""
-    failed = {}
-    emails = [s for s in surveys if s.channel == SurveyChannel.EMAIL]
-    texts = [s for s in surveys if s.channel == SurveyChannel.SMS]
-    if emails:
-        try:
-            with mail.get_connection() as connection:  # one SMTP session for the batch
-                for s in emails:
-                    try:
-                        connection.send_messages([_email(s, reminder=reminder)])
-                    except (OSError, smtplib.SMTPException) as exc:
-                        failed[s.pk] = str(exc) or exc.__class__.__name__
-        except (OSError, smtplib.SMTPException) as exc:  # the connection itself
-            for s in emails:
-                failed.setdefault(s.pk, str(exc) or exc.__class__.__name__)
-    if texts:
-        if not sms.sms_available():
-            for s in texts:
-                failed[s.pk] = "SMS_BACKEND is not configured"
-        else:
-            try:
-                sms.get_backend().send_messages([_sms(s, reminder=reminder) for s in texts])
-            except OSError as exc:
-                for s in texts:
-                    failed[s.pk] = str(exc) or exc.__class__.__name__
-    return failed
-
-
-def _send_batch(now, batch_size):
-    ids = list(
-        Survey.objects.filter(status=SurveyStatus.SCHEDULED, send_at__lte=now)
-        .order_by("send_at")
-        .values_list("pk", flat=True)[:batch_size]
-    )
-    if not ids:
-        return None
-    claim = _claim(
-        Survey.objects.filter(status=SurveyStatus.SCHEDULED), ids,
-        status=SurveyStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1,
-    )  # fmt: skip
-    surveys = list(
-        Survey.objects.filter(claim=claim, status=SurveyStatus.SENDING).select_related(
-            "case", "customer", "version"
-        )
-    )
-    expires_at = now + datetime.timedelta(days=settings.SURVEY_LINK_VALID_DAYS)
-    for s in surveys:  # the e-mail shows the expiry; set before rendering
-        s.expires_at = expires_at
-    failed = _deliver(surveys, reminder=False)
-    to_phone, sent, retry = [], [], []
-    for s in surveys:
-        if s.channel == SurveyChannel.PHONE:
-            to_phone.append(s)
-        elif s.pk not in failed:
-            sent.append(s)
-        elif s.attempts >= settings.SURVEY_SEND_ATTEMPTS:
-            s.last_error = failed[s.pk]
-            s.channel = SurveyChannel.PHONE  # hand it to the callback queue instead
-            to_phone.append(s)
-        else:
-            s.last_error = failed[s.pk]
-            retry.append(s)
-    remind = datetime.timedelta(hours=settings.SURVEY_REMINDER_AFTER_HOURS)
-    for s in sent:
-        s.status, s.sent_at, s.remind_at = SurveyStatus.SENT, now, now + remind
-    for s in to_phone:
-        s.status, s.sent_at, s.expires_at, s.remind_at = SurveyStatus.SENT, now, None, None
-    for s in retry:
-        # Back off: 10 min, 20 min, 40 min … (never sent twice: it is SCHEDULED again only
-        # because this attempt failed).
-        s.status = SurveyStatus.SCHEDULED
-        s.send_at = now + datetime.timedelta(minutes=10 * 2 ** (s.attempts - 1))
-        s.expires_at = None
-    with transaction.atomic():
-        FollowUp.objects.bulk_create(
-            [
-                FollowUp(
-                    customer=s.customer,
-                    purpose=FollowUpPurpose.SATISFACTION,
-                    case=s.case,
-                    survey=s,
-                    version=s.version,
-                    due_at=now,
-                    created_at=now,
-                    max_attempts=settings.FOLLOWUP_MAX_ATTEMPTS,
-                )
-                for s in to_phone
-            ],
-            ignore_conflicts=True,
-        )
-        Survey.objects.bulk_update(
-            surveys,
-            ["status", "sent_at", "expires_at", "remind_at", "send_at", "channel", "last_error"],
-        )
-        case_services.cases_satisfaction_followup_made(
-            case_ids=[s.case_id for s in sent + to_phone], now=now
-        )
-    return {"sent": len(sent), "phone": len(to_phone), "retry": len(retry)}
-
-
-def _remind_batch(now, batch_size):
-    ids = list(
-        Survey.objects.filter(
-            status=SurveyStatus.SENT, reminded_at__isnull=True, remind_at__lte=now,
-            channel__in=[SurveyChannel.EMAIL, SurveyChannel.SMS], expires_at__gt=now,
-        ).values_list("pk", flat=True)[:batch_size]
-    )  # fmt: skip
-    if not ids:
-        return None
-    # Claiming sets reminded_at: whatever happens next, a reminder is attempted once only.
-    claim = _claim(
-        Survey.objects.filter(status=SurveyStatus.SENT, reminded_at__isnull=True), ids,
-        reminded_at=now, claimed_at=now,
-    )  # fmt: skip
-    surveys = list(
-        Survey.objects.filter(claim=claim, reminded_at=now).select_related(
-            "case", "customer", "version"
-        )
-    )
-    failed = _deliver(surveys, reminder=True)
-    for pk, error in failed.items():
-        logger.warning("Survey %s: reminder failed (%s); not retried", pk, error)
-    return {"reminded": len(surveys) - len(failed)}
-
-
-def _expire(now):
-    expired = list(
-        Survey.objects.filter(status=SurveyStatus.SENT, expires_at__lte=now).values_list(
-            "pk", "case_id"
-        )
-    )
-    if not expired:
-        return 0
-    n = Survey.objects.filter(
-        pk__in=[pk for pk, _case in expired], status=SurveyStatus.SENT
-    ).update(status=SurveyStatus.EXPIRED)
-    CaseEvent.objects.bulk_create(
-        CaseEvent(
-            case_id=case_id,
-            kind=EventKind.NOTE,
-            created_at=now,
-            message=_("The satisfaction survey expired unanswered."),
-        )
-        for _pk, case_id in expired
-    )
-    return n
-
-
-def survey_dispatch_sweep(*, now=None, batch_size=None):
-    """Send due surveys, remind once, expire old links. Safe to run twice or concurrently:
-    rows are claimed by conditional UPDATEs, so each survey is sent (and reminded) once."""
-    now = now or timezone.now()
-    batch_size = batch_size or settings.SURVEY_BATCH_SIZE
-    totals = {"sent": 0, "phone": 0, "retry": 0, "reminded": 0, "expired": 0, "stale": 0}
-    # A sweep that died between claiming and recording (worker killed) leaves SENDING rows:
-    # we cannot know whether they went out, so they are failed for a human to look at
-    # rather than sent a second time.
-    totals["stale"] = Survey.objects.filter(
-        status=SurveyStatus.SENDING, claimed_at__lt=now - STALE_CLAIM
-    ).update(status=SurveyStatus.FAILED, last_error=_("Interrupted while sending; not resent."))
-    with translation.override(settings.LANGUAGE_CODE):
-        while (counts := _send_batch(now, batch_size)) is not None:
-            for key, value in counts.items():
-                totals[key] += value
-        while (counts := _remind_batch(now, batch_size)) is not None:
-            totals["reminded"] += counts["reminded"]
-        totals["expired"] = _expire(now)
-    return totals
 
 
 # ---------------------------------------------------------------------------------------------

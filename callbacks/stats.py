@@ -6,19 +6,20 @@ What the admin summary page and `GET /api/v1/metrics/satisfaction/` show comes f
 overall, for the previous period of equal length, and per group (month/week/day, department,
 agent, case channel or follow-up method). The formulas themselves live in callbacks.metrics.
 
-A constant number of queries whatever the volume: one `values()` read of the responses of
-both periods, one of the problem categories and one of the multiple-choice answers (opinion
-concentration), and one for the department or agent names when grouping by them. Problem
-incidence counts distinct customers (a customer answering twice is surveyed once).
+Aggregated in SQL: the database counts answers per score and distinct customers, per period
+and per group, and Python sees only those grouped rows (one per group) — four queries at most
+whatever the volume: the period and the one before (one aggregate), the groups (one GROUP
+BY), problem categories and multiple-choice picks (opinion concentration, one UNION), and the
+department or agent names when grouping by them. Problem incidence
+counts distinct customers (a customer answering twice is surveyed once).
 """
 
 import datetime
-from collections import Counter
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db.models import Count
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -140,65 +141,135 @@ def _period_keys(kind, date_from, date_to):
     return keys
 
 
-# --- reads -----------------------------------------------------------------------------------
+# --- reads: grouped rows only ------------------------------------------------------------------
 
 
-def response_rows(start, end):
-    """The responses answered in [start, end) as the rows metrics.summarise takes, with the
-    group keys: period (month), week, day, department, agent, channel, method. One query."""
-    rows = []
-    values = Response.objects.filter(answered_at__gte=start, answered_at__lt=end).values_list(
-        "pk", "customer_id", "answered_at", "overall_score", "has_problem",
-        "department_id", "agent_id", "case_channel", "method",
-    )  # fmt: skip
-    for pk, customer, at, score, problem, department, agent, channel, method in values:
-        day = timezone.localtime(at).date()
-        rows.append({
-            "id": pk, "customer": customer, "day_date": day, "score": score,
-            "problem": problem, "opinions": [], "period": _month_key(day),
-            "week": _week_key(day), "day": day.isoformat(), "department": department,
-            "agent": agent, "channel": channel or None, "method": method,
-        })  # fmt: skip
-    return rows
+def _local_date(value):
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
 
 
-def opinion_labels(start, end):
-    """{response id: [opinion category]} and {category: label} for the responses answered in
+def _group_expression(group_by):
+    """The SQL expression a response is grouped by, and how its value becomes the group key."""
+    tz = timezone.get_current_timezone()
+    if group_by == "period":
+        return TruncMonth("answered_at", tzinfo=tz), lambda v: _month_key(_local_date(v))
+    if group_by == "week":
+        return TruncWeek("answered_at", tzinfo=tz), lambda v: _week_key(_local_date(v))
+    if group_by == "day":
+        return TruncDate("answered_at", tzinfo=tz), lambda v: _local_date(v).isoformat()
+    column = {"department": "department_id", "agent": "agent_id", "channel": "case_channel"}
+    return F(column.get(group_by, group_by)), lambda v: v or None
+
+
+def _answered(start, end):
+    return Response.objects.filter(answered_at__gte=start, answered_at__lt=end).order_by()
+
+
+def _counts(prefix="", condition=None):
+    """Aggregates of responses (answers per score, responses, distinct customers, distinct
+    customers with a problem), optionally only those matching `condition`, named with
+    `prefix`."""
+
+    def only(q=None):
+        if condition is None:
+            return q
+        return condition if q is None else condition & q
+
+    scores = range(metrics.SCORE_MIN, metrics.SCORE_MAX + 1)
+    return {
+        f"{prefix}responses": Count("pk", filter=only()),
+        f"{prefix}customers": Count("customer", distinct=True, filter=only()),
+        f"{prefix}with_problem": Count("customer", distinct=True, filter=only(Q(has_problem=True))),
+        **{f"{prefix}score_{s}": Count("pk", filter=only(Q(overall_score=s))) for s in scores},
+    }
+
+
+def _unpack(row, prefix=""):
+    scores = range(metrics.SCORE_MIN, metrics.SCORE_MAX + 1)
+    return {
+        "scores": {s: row[f"{prefix}score_{s}"] for s in scores if row[f"{prefix}score_{s}"]},
+        "responses": row[f"{prefix}responses"],
+        "customers": row[f"{prefix}customers"],
+        "customers_with_problem": row[f"{prefix}with_problem"],
+    }
+
+
+def _two_periods(before, start, end):
+    """(counts of [start, end), counts of [before, start)) in one aggregate query."""
+    row = _answered(before, end).aggregate(
+        **_counts("now_", Q(answered_at__gte=start)),
+        **_counts("before_", Q(answered_at__lt=start)),
+    )
+    return _unpack(row, "now_"), _unpack(row, "before_")
+
+
+def _group_counts(start, end, group_by):
+    """{group key: counts} for the responses answered in [start, end). One grouped query."""
+    expression, key_of = _group_expression(group_by)
+    rows = _answered(start, end).annotate(group=expression).values("group").annotate(**_counts())
+    groups = {}
+    for row in rows:
+        counts, key = _unpack(row), key_of(row["group"])
+        if key in groups:  # two raw values make one key (channel '' and NULL): add them up
+            mine = groups[key]
+            for name in ("responses", "customers", "customers_with_problem"):
+                mine[name] += counts[name]
+            for s, n in counts["scores"].items():
+                mine["scores"][s] = mine["scores"].get(s, 0) + n
+        else:
+            groups[key] = counts
+    return groups
+
+
+def opinion_counts(start, end):
+    """({opinion category: mentions}, {category: label}) for the responses answered in
     [start, end): the categories of the problems found, and the options picked in
-    multiple-choice questions (category "<question code>:<option>"), and the categories of
-    the written suggestions ("opinion:<id>", callbacks.opinions). Four queries."""
-    by_response, labels = {}, {}
-    problems = ProblemReport.objects.filter(
-        response__answered_at__gte=start, response__answered_at__lt=end
-    ).values_list("response_id", "category")
-    for response_id, category in problems:
-        by_response.setdefault(response_id, []).append(category)
-        if category not in labels:
+    multiple-choice questions (category "<question code>:<option>"), and the categories of the
+    written suggestions ("opinion:<id>", callbacks.opinions). Three queries (a UNION of two
+    grouped reads; the categories; the suggestions)."""
+    problems = (
+        ProblemReport.objects.filter(
+            response__answered_at__gte=start, response__answered_at__lt=end
+        )
+        .annotate(code=Value(""), label=Value(""))
+        .values_list("category", "code", "label")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    picked = (
+        Answer.objects.filter(
+            response__answered_at__gte=start,
+            response__answered_at__lt=end,
+            question__kind=QuestionKind.MULTIPLE,
+            choice__isnull=False,
+        )
+        .annotate(category=Value(""), code=F("question__code"), label=F("choice__label"))
+        .values_list("category", "code", "label")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts, labels = {}, {}
+    for category, code, label, n in problems.union(picked, all=True):
+        if code or label:
+            category = f"{code}:{label}"
+            labels[category] = label
+        elif category not in labels:
             try:
                 labels[category] = str(ProblemCategory(category).label)
             except ValueError:
                 labels[category] = category
-    picked = Answer.objects.filter(
-        response__answered_at__gte=start,
-        response__answered_at__lt=end,
-        question__kind=QuestionKind.MULTIPLE,
-        choice__isnull=False,
-    ).values_list("response_id", "question__code", "choice__label")
-    for response_id, code, label in picked:
-        category = f"{code}:{label}"
-        by_response.setdefault(response_id, []).append(category)
-        labels[category] = label
+        counts[category] = counts.get(category, 0) + n
     # What customers wrote: the suggestions, classified by keywords (callbacks.opinions).
     categories = list(OpinionCategory.objects.filter(is_active=True))
-    written = Response.objects.filter(answered_at__gte=start, answered_at__lt=end).exclude(
-        suggestions=""
-    )
-    for response_id, suggestion in written.values_list("pk", "suggestions"):
+    written = _answered(start, end).exclude(suggestions="").values_list("suggestions", flat=True)
+    for suggestion in written:
         for category in opinions.classify(suggestion, categories):
-            by_response.setdefault(response_id, []).append(category)
+            counts[category] = counts.get(category, 0) + 1
     labels.update({c.code: c.name for c in categories})
     labels[opinions.OTHER] = _("Other suggestions")
-    return by_response, labels
+    return counts, labels
 
 
 def _group_names(group_by, keys):
@@ -228,35 +299,24 @@ def _group_names(group_by, keys):
 # --- figures ---------------------------------------------------------------------------------
 
 
-def _customers(rows):
-    surveyed, with_problem = set(), set()
-    for row in rows:
-        surveyed.add(row["customer"])
-        if row["problem"]:
-            with_problem.add(row["customer"])
-    return len(surveyed), len(with_problem)
-
-
-def _figures(rows, summary, target):
-    """One group's figures: metrics.summarise's, with problem incidence over distinct
-    customers (問題發生率 = customers with a problem ÷ customers surveyed)."""
-    summary = summary or {"surveyed": 0, "answers": 0, "score": None, "rate": None}
-    surveyed, with_problem = _customers(rows)
+def _figures(counts, target):
+    """One group's figures from its counts, with problem incidence over distinct customers
+    (問題發生率 = customers with a problem ÷ customers surveyed)."""
+    counts = counts or {"scores": {}, "responses": 0, "customers": 0, "customers_with_problem": 0}
+    scores = counts["scores"]
+    rate = metrics.satisfaction_rate_of_counts(scores)
     return {
-        "responses": summary["surveyed"],
-        "answers": summary["answers"],
-        "score": summary["score"],
-        "rate": summary["rate"],
-        "meets_target": metrics.meets_target(summary["rate"], target),
-        "customers_surveyed": surveyed,
-        "customers_with_problem": with_problem,
-        "problem_incidence": metrics.problem_incidence(surveyed, with_problem),
+        "responses": counts["responses"],
+        "answers": sum(scores.values()),
+        "score": metrics.satisfaction_score_of_counts(scores),
+        "rate": rate,
+        "meets_target": metrics.meets_target(rate, target),
+        "customers_surveyed": counts["customers"],
+        "customers_with_problem": counts["customers_with_problem"],
+        "problem_incidence": metrics.problem_incidence(
+            counts["customers"], counts["customers_with_problem"]
+        ),
     }
-
-
-def _totals(rows, target):
-    summary = metrics.summarise(rows, group_by=lambda row: "all", target=target).get("all")
-    return _figures(rows, summary, target), (summary["opinions"] if summary else [])
 
 
 def satisfaction_summary(*, date_from, date_to, group_by="period", target=None):
@@ -268,6 +328,9 @@ def satisfaction_summary(*, date_from, date_to, group_by="period", target=None):
     "opinions": [{"category", "label", "count", "share"}], "distribution": [{"score",
     "count"}] (answers per overall score 1–5)}. Shares are Decimals in 0..1 (metrics'
     convention); "nothing to measure" is None.
+
+    The database counts and groups; Python sees grouped rows only (a few per group), so the
+    cost does not grow with the number of answers in Python. Four queries at most.
     """
     if group_by not in GROUP_BY:
         raise ValueError(f"group_by must be one of {GROUP_BY}, got {group_by!r}")
@@ -275,37 +338,27 @@ def satisfaction_summary(*, date_from, date_to, group_by="period", target=None):
     start, end = day_start(date_from), day_start(date_to + datetime.timedelta(days=1))
     if target is None:  # the plan in force for the period (knowledge.targets)
         target = targets_for_period(start, end).satisfaction_rate
-    both = response_rows(day_start(prev_from), end)
-    rows = [r for r in both if r["day_date"] >= date_from]
-    before = [r for r in both if r["day_date"] < date_from]
 
-    opinions_of, opinion_label = opinion_labels(start, end)
-    for row in rows:
-        row["opinions"] = opinions_of.get(row["id"], [])
+    now, before = _two_periods(day_start(prev_from), start, end)
+    totals, previous = _figures(now, target), _figures(before, target)
+    mentions, opinion_label = opinion_counts(start, end)
 
-    totals, opinions = _totals(rows, target)
-    previous, _prev_opinions = _totals(before, target)
-
-    by_key = metrics.summarise(rows, group_by=group_by, target=target)
-    members = {}
-    for row in rows:
-        members.setdefault(row[group_by], []).append(row)
+    by_key = _group_counts(start, end, group_by)
     # Periods are listed whole, the empty ones included, so a table or chart shows gaps.
     periodic = group_by in PERIOD_KINDS
-    keys = _period_keys(group_by, date_from, date_to) if periodic else list(by_key)
+    keys = (
+        _period_keys(group_by, date_from, date_to)
+        if periodic
+        else sorted(by_key, key=lambda k: (k is None, str(k)))
+    )
     names = _group_names(group_by, keys)
     groups = [
-        {
-            "key": names[key][0],
-            "label": names[key][1],
-            **_figures(members.get(key, []), by_key.get(key), target),
-        }
+        {"key": names[key][0], "label": names[key][1], **_figures(by_key.get(key), target)}
         for key in keys
     ]
     if not periodic:
         groups.sort(key=lambda g: (g["key"] is None, g["label"]))
 
-    scores = Counter(r["score"] for r in rows if r["score"] is not None)
     return {
         "from": date_from,
         "to": date_to,
@@ -313,20 +366,17 @@ def satisfaction_summary(*, date_from, date_to, group_by="period", target=None):
         "target": target,
         "totals": totals,
         "previous": {"from": prev_from, "to": prev_to, **previous},
-        "improvement": metrics.score_improvement(
-            [r["score"] for r in rows if r["score"] is not None],
-            [r["score"] for r in before if r["score"] is not None],
-        ),
+        "improvement": metrics.score_improvement_of_counts(now["scores"], before["scores"]),
         "incidence_reduction": metrics.incidence_reduction(
             previous["problem_incidence"], totals["problem_incidence"]
         ),
         "groups": groups,
         "opinions": [
             {"category": c, "label": opinion_label.get(c, c), "count": n, "share": share}
-            for c, n, share in opinions
+            for c, n, share in metrics.opinion_concentration_of_counts(mentions)
         ],
         "distribution": [
-            {"score": s, "count": scores.get(s, 0)}
+            {"score": s, "count": now["scores"].get(s, 0)}
             for s in range(metrics.SCORE_MAX, metrics.SCORE_MIN - 1, -1)
         ],
     }
@@ -351,21 +401,21 @@ def monthly_trend(*, last_day, months=TREND_MONTHS, target=None):
         .annotate(n=Count("pk"))
         .order_by()
     )
-    rows = []
+    by_month = {}
     for month, score, n in counts:
-        key = _month_key(timezone.localtime(month).date() if timezone.is_aware(month) else month)
-        rows.extend([{"score": score, "period": key}] * n)
-    by_month = metrics.summarise(rows, group_by="period", target=target)
+        key = _month_key(_local_date(month))
+        by_month.setdefault(key, {})[score] = by_month.get(key, {}).get(score, 0) + n
     trend = []
     for i in range(months):
         key = _month_key(month_start(first, i))
-        summary = by_month.get(key) or {}
+        scores = by_month.get(key, {})
+        rate = metrics.satisfaction_rate_of_counts(scores)
         trend.append({
             "key": key,
             "label": key,
-            "answers": summary.get("answers", 0),
-            "score": summary.get("score"),
-            "rate": summary.get("rate"),
-            "meets_target": summary.get("meets_target"),
+            "answers": sum(scores.values()),
+            "score": metrics.satisfaction_score_of_counts(scores),
+            "rate": rate,
+            "meets_target": metrics.meets_target(rate, target) if scores else None,
         })  # fmt: skip
     return trend

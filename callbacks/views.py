@@ -47,10 +47,7 @@ def survey_rate_check(request):
     Returns 0 when it is allowed, else the seconds until the next window (not counted then).
     Every attempt counts, invalid ones too: the limit is there against floods of POSTs.
     """
-    wait = ratelimit.retry_after(request, scope=RATE_SCOPE, rate=settings.SURVEY_RATE_LIMIT)
-    if not wait:
-        ratelimit.count(request, scope=RATE_SCOPE, rate=settings.SURVEY_RATE_LIMIT)
-    return wait
+    return ratelimit.take(request, scope=RATE_SCOPE, rate=settings.SURVEY_RATE_LIMIT).retry_after
 
 
 def page_language(request):

@@ -97,12 +97,22 @@ def escalation_badge(level):
 
 
 class NormalizedPhoneSearchMixin:
-    """Also find a phone number typed with spaces, dashes or +86."""
+    """Also find a phone number typed with spaces, dashes or +86 — for staff who see phone
+    numbers only: whoever sees them masked cannot confirm one by searching it (nor an
+    e-mail address)."""
 
     phone_search_path = "phone_normalized"
 
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        if shows_personal_data(request):
+            return fields
+        return [f for f in fields if "phone" not in f and "email" not in f]
+
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if not shows_personal_data(request):
+            return results, may_have_duplicates
         phone = normalize_phone(search_term)
         if len(phone) >= 5 and phone != search_term.strip():
             results = results | queryset.filter(**{self.phone_search_path: phone})

@@ -71,6 +71,9 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from servicedesk.idempotency.api import PARAMETER as IDEMPOTENCY_KEY
+from servicedesk.idempotency.api import idempotent
+
 from . import search, services
 from .models import (
     RETURN_STEP_NAMES,
@@ -338,6 +341,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(
         summary="Register a customer's request (intake)",
         request=CaseIntakeSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             201: OpenApiResponse(CaseSerializer, description="A new case."),
             200: OpenApiResponse(
@@ -347,12 +351,15 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             **ERRORS,
         },
     )
+    @idempotent
     def create(self, request, *args, **kwargs):
         serializer = CaseIntakeSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         with service_errors():
             result = services.case_intake(user=request.user, **serializer.validated_data)
-        case = Case.objects.for_list().get(pk=result.case.pk)
+        case = result.case  # a new case holds its customer, department and assignee
+        if result.absorbed:
+            case = Case.objects.for_list().get(pk=case.pk)
         context = {**self.get_serializer_context(), "absorbed": result.absorbed}
         return Response(
             CaseSerializer(case, context=context).data,
@@ -365,7 +372,10 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         "`transitions` lists the steps the user may take now and the input each needs.",
         request=TransitionInputSerializer,
         parameters=[
-            OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH, enum=TRANSITION_NAMES)
+            OpenApiParameter(
+                "name", OpenApiTypes.STR, OpenApiParameter.PATH, enum=TRANSITION_NAMES
+            ),
+            IDEMPOTENCY_KEY,
         ],
         responses={200: CaseDetailSerializer, **ERRORS, **NOT_FOUND, **CONFLICT},
     )
@@ -375,6 +385,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         url_path=r"transitions/(?P<name>[a-z_]+)",
         url_name="transition",
     )
+    @idempotent
     def transition(self, request, number=None, name=None):
         if name not in TRANSITION_NAMES:
             raise NotFound(_("Unknown step “%(name)s”.") % {"name": name})
@@ -459,9 +470,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(
         summary="Add a progress update or an internal note",
         request=EventInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={201: CaseEventSerializer, **ERRORS, **NOT_FOUND, **CONFLICT},
     )
     @action(detail=True, methods=["post"], url_path="events", url_name="events")
+    @idempotent
     def events(self, request, number=None):
         case = self.get_object()
         serializer = EventInputSerializer(data=request.data)
@@ -490,6 +503,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         description="The answer is due within the plan's limit (2 h by default) and escalates "
         "like the case's own deadlines. Answered at /api/v1/technical-requests/{id}/answer/.",
         request=TechnicalRequestInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={201: TechnicalRequestSerializer, **ERRORS, **NOT_FOUND},
     )
     @action(
@@ -498,6 +512,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         url_path="technical-requests",
         url_name="technical-requests",
     )
+    @idempotent
     def technical_requests(self, request, number=None):
         case = self.get_object()
         serializer = TechnicalRequestInputSerializer(data=request.data)
@@ -595,9 +610,11 @@ class TechnicalRequestViewSet(
         summary="Answer a technical collaboration request",
         description="For members of the asked department; a request is answered once.",
         request=TechnicalAnswerInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={200: TechnicalRequestSerializer, **ERRORS, **NOT_FOUND},
     )
     @action(detail=True, methods=["post"], url_path="answer", url_name="answer")
+    @idempotent
     def answer(self, request, pk=None):
         tr = self.get_object()
         serializer = TechnicalAnswerInputSerializer(data=request.data)

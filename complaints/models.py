@@ -12,9 +12,10 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
+from django.db.models.functions import Right, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
@@ -22,7 +23,40 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, trans
 from knowledge import text
 from servicedesk.staff.models import Department
 
-from . import sla
+from . import filetypes, sla
+
+# Free text a person typed (a description, a note, an answer): long enough for any real
+# message, short enough that a 4 MB paste is a field error instead of a row nobody can open.
+TEXT_MAX_LENGTH = 10_000
+
+
+class BoundedTextField(models.TextField):
+    """A TextField whose max_length (TEXT_MAX_LENGTH unless given) is checked like a
+    CharField's: by forms, serializers and full_clean (the database does not limit it)."""
+
+    def __init__(self, *args, max_length=TEXT_MAX_LENGTH, **kwargs):
+        super().__init__(*args, max_length=max_length, **kwargs)
+        self.validators.append(MaxLengthValidator(self.max_length))
+
+
+# A time promised to a customer (next contact, expected resolution) lies at most this far ahead.
+PROMISE_MAX_DAYS = 730
+
+
+def validate_promised_time(value):
+    """No promise further ahead than PROMISE_MAX_DAYS: the deadline engine adds working days
+    and hours to it (the year 9999 would overflow), and nobody promises a call in 2031."""
+    if value is not None and value > timezone.now() + datetime.timedelta(days=PROMISE_MAX_DAYS):
+        raise ValidationError(
+            _("This time is too far ahead (at most %(years)s years)."),
+            params={"years": PROMISE_MAX_DAYS // 365},
+            code="too_far_ahead",
+        )
+
+
+# Goods bought longer ago than this are not returned: an older purchase date is a typo.
+PURCHASE_MAX_AGE_YEARS = 10
+
 
 # --- choices ----------------------------------------------------------------------------
 
@@ -197,8 +231,12 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["-created_at"]
-        # Periodic follow-ups walk one tier's customers in id order.
-        indexes = [models.Index(fields=["tier", "id"], name="customer_tier_idx")]
+        indexes = [
+            # Periodic follow-ups walk one tier's customers in id order.
+            models.Index(fields=["tier", "id"], name="customer_tier_idx"),
+            # Search by the last four digits of the phone (尾号): complaints/lookup.py.
+            models.Index(Right("phone_normalized", 4), name="customer_phone_tail_idx"),
+        ]
 
     def __str__(self):
         return self.name
@@ -340,6 +378,53 @@ def deadline_pending_q(stage):
     return q & Q(state__in=ACTIVE_STATES)
 
 
+# Beyond this many cases a department was asked to help with, they are read by a subquery.
+COLLABORATION_LIST_MAX = 2000
+
+
+def _visibility_ids(user):
+    """(the user's department ids, the ids of the cases those departments were asked to help
+    with — at most COLLABORATION_LIST_MAX + 1). One query, read once per user object (a
+    request's user), like Django's permission cache."""
+    if not hasattr(user, "_visibility_ids_cache"):
+        from django.db import connections, router
+
+        connection = connections[router.db_for_read(Case)]
+        qn = connection.ops.quote_name
+        memberships = qn(user.memberships.model._meta.db_table)
+        through = qn(Case.collaborating_departments.through._meta.db_table)
+        sql = (
+            f"SELECT 'd', department_id FROM {memberships} WHERE user_id = %s UNION ALL "
+            f"SELECT 'c', case_id FROM (SELECT DISTINCT case_id FROM {through} WHERE "
+            f"department_id IN (SELECT department_id FROM {memberships} WHERE user_id = %s) "
+            "LIMIT %s) helped"
+        )
+        departments, cases = [], []
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user.pk, user.pk, COLLABORATION_LIST_MAX + 1])
+            for kind, pk in cursor.fetchall():
+                (departments if kind == "d" else cases).append(pk)
+        user._visibility_ids_cache = (departments, cases)
+    return user._visibility_ids_cache
+
+
+def user_department_ids(user):
+    """The ids of the user's departments: as a list, an index can serve `department_id IN
+    (…)`; a subquery inside an OR it cannot."""
+    return _visibility_ids(user)[0]
+
+
+def user_collaboration_case_ids(user):
+    """The cases the user's departments were asked to help with (技术协作): a list of ids while
+    short, else the subquery."""
+    cases = _visibility_ids(user)[1]
+    if len(cases) <= COLLABORATION_LIST_MAX:
+        return cases
+    return Case.collaborating_departments.through.objects.filter(
+        department__in=user_department_ids(user)
+    ).values("case_id")
+
+
 class CaseQuerySet(models.QuerySet):
     def active(self):
         """Somebody still has work to do: the working queues."""
@@ -362,17 +447,18 @@ class CaseQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Agents and handlers see their departments' cases (and their own); whoever may
-        assign also sees the unrouted ones; supervisors, managers and administrators see all."""
+        assign also sees the unrouted ones; supervisors, managers and administrators see all.
+
+        Written so PostgreSQL can serve it from indexes (a bitmap OR of the department,
+        assignee, creator and primary-key indexes, ANDed with a filter's index): the
+        departments and the cases they help with as lists of ids, not subqueries, which
+        inside an OR no index can serve."""
         if user.sees_all_departments:
             return self
-        departments = user.departments.all()
+        departments = user_department_ids(user)
         q = Q(department__in=departments) | Q(assignee=user) | Q(created_by=user)
         # A department asked to help (技术协作) sees the case it helps with.
-        q |= Exists(
-            Case.collaborating_departments.through.objects.filter(
-                case_id=OuterRef("pk"), department__in=departments
-            )
-        )
+        q |= Q(pk__in=user_collaboration_case_ids(user))
         if user.has_perm("complaints.assign_case"):
             # The triage queue: cases no rule routed wait for a dispatcher.
             q |= Q(department__isnull=True)
@@ -409,10 +495,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
         _("new customer"), default=True, help_text=_("No earlier case from this customer.")
     )
     subject = models.CharField(_("subject"), max_length=200)
-    description = models.TextField(_("description"), help_text=_("Objective, in our words."))
-    customer_words = models.TextField(_("customer's own words"), blank=True)
-    expected_outcome = models.TextField(_("expected outcome"), blank=True)
-    prior_history = models.TextField(_("prior handling history"), blank=True)
+    description = BoundedTextField(_("description"), help_text=_("Objective, in our words."))
+    customer_words = BoundedTextField(_("customer's own words"), blank=True)
+    expected_outcome = BoundedTextField(_("expected outcome"), blank=True)
+    prior_history = BoundedTextField(_("prior handling history"), blank=True)
     type = models.CharField(_("type"), max_length=20, choices=CaseType.choices)
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     product = models.CharField(_("product"), max_length=200, blank=True)
@@ -455,11 +541,15 @@ class Case(ConcurrentTransitionMixin, models.Model):
         _("state"), max_length=20, choices=State.choices, default=State.RECEIVED, protected=True
     )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    cause = models.TextField(_("cause"), blank=True)
-    solution = models.TextField(_("proposed solution"), blank=True)
-    result = models.TextField(_("result"), blank=True)
-    expected_resolution_at = models.DateTimeField(_("expected resolution"), null=True, blank=True)
-    next_contact_at = models.DateTimeField(_("next contact with customer"), null=True, blank=True)
+    cause = BoundedTextField(_("cause"), blank=True)
+    solution = BoundedTextField(_("proposed solution"), blank=True)
+    result = BoundedTextField(_("result"), blank=True)
+    expected_resolution_at = models.DateTimeField(
+        _("expected resolution"), null=True, blank=True, validators=[validate_promised_time]
+    )
+    next_contact_at = models.DateTimeField(
+        _("next contact with customer"), null=True, blank=True, validators=[validate_promised_time]
+    )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
     feedback_score = models.PositiveSmallIntegerField(
@@ -468,7 +558,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(5)],
     )
-    feedback_text = models.TextField(_("customer feedback"), blank=True)
+    feedback_text = BoundedTextField(_("customer feedback"), blank=True)
     satisfaction_waived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -478,7 +568,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         verbose_name=_("satisfaction step waived by"),
         editable=False,
     )
-    remarks = models.TextField(_("remarks"), blank=True)
+    remarks = BoundedTextField(_("remarks"), blank=True)
     plan_revision = models.ForeignKey(
         "knowledge.PlanRevision",
         on_delete=models.PROTECT,
@@ -599,6 +689,13 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "-created_at"], name="case_state_created_idx"),
             models.Index(fields=["department", "state"], name="case_dept_state_idx"),
             models.Index(fields=["assignee", "state"], name="case_assignee_state_idx"),
+            # Each handler's open cases only: intake's least-loaded choice counts them in
+            # time that grows with the open workload, not with every case ever assigned.
+            models.Index(
+                fields=["assignee"],
+                name="case_open_by_assignee_idx",
+                condition=Q(state__in=ACTIVE_STATES),
+            ),
             models.Index(fields=["customer", "-created_at"], name="case_customer_idx"),
             models.Index(fields=["channel", "-created_at"], name="case_channel_idx"),
             models.Index(fields=["urgency", "state"], name="case_urgency_idx"),
@@ -607,6 +704,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["category", "-created_at"], name="case_category_idx"),
             # Reports and the dashboard count by receipt and resolution time.
             models.Index(fields=["-created_at"], name="case_created_idx"),
+            # Exact order-number search whatever the case typed (complaints/lookup.py).
+            models.Index(Upper("order_no"), name="case_order_no_upper_idx"),
             models.Index(
                 fields=["resolved_at"],
                 name="case_resolved_idx",
@@ -862,7 +961,7 @@ class CaseContact(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
-    raw_text = models.TextField(_("what the customer said"), blank=True)
+    raw_text = BoundedTextField(_("what the customer said"), blank=True)
     similarity = models.FloatField(_("similarity"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -906,7 +1005,7 @@ class CaseEvent(models.Model):
     transition = models.CharField(_("transition"), max_length=30, blank=True)
     from_state = models.CharField(_("from"), max_length=20, choices=State.choices, blank=True)
     to_state = models.CharField(_("to"), max_length=20, choices=State.choices, blank=True)
-    message = models.TextField(_("message"), blank=True)
+    message = BoundedTextField(_("message"), blank=True)
     customer_notified = models.BooleanField(_("customer told"), default=False)
     data = models.JSONField(_("details"), default=dict, blank=True)
     author = models.ForeignKey(
@@ -964,6 +1063,21 @@ def validate_attachment(file):
             _("The file is too large (%(size)s MB); the limit is %(limit)s MB."),
             params={"size": round(file.size / 1048576, 1), "limit": round(limit / 1048576)},
             code="file_size",
+        )
+    if getattr(file, "_committed", False):
+        return  # stored already: it was checked on its way in
+    # An upload says its type; a model's FieldFile wraps the upload.
+    declared = getattr(file, "content_type", None) or getattr(
+        getattr(file, "file", None), "content_type", ""
+    )
+    declared = (declared or "").split(";")[0].strip().lower()
+    if declared in filetypes.ACTIVE_CONTENT_TYPES or not filetypes.content_matches(
+        ext, filetypes.read_head(file)
+    ):
+        raise ValidationError(
+            _("The file's content does not match its type (%(ext)s)."),
+            params={"ext": ext},
+            code="file_content",
         )
 
 
@@ -1055,7 +1169,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
     purchase_date = models.DateField(_("purchase date"))
     reason = models.CharField(_("reason"), max_length=20, choices=ReturnReason.choices)
     unopened = models.BooleanField(_("unopened and resellable"), default=False)
-    evidence_notes = models.TextField(_("evidence"), blank=True)
+    evidence_notes = BoundedTextField(_("evidence"), blank=True)
     outside_window = models.BooleanField(
         _("outside the return window"), default=False, editable=False
     )
@@ -1070,9 +1184,9 @@ class ReturnRequest(FSMModelMixin, models.Model):
         default=ReturnStep.APPLIED,
         protected=True,
     )
-    review_comment = models.TextField(_("review comment"), blank=True)
+    review_comment = BoundedTextField(_("review comment"), blank=True)
     tracking_no = models.CharField(_("return tracking number"), max_length=64, blank=True)
-    inspection_result = models.TextField(_("inspection result"), blank=True)
+    inspection_result = BoundedTextField(_("inspection result"), blank=True)
     resolution = models.CharField(
         _("resolution"), max_length=10, choices=ReturnResolution.choices, blank=True
     )
@@ -1113,6 +1227,15 @@ class ReturnRequest(FSMModelMixin, models.Model):
             days=1
         ):
             raise ValidationError({"purchase_date": _("The purchase date is in the future.")})
+        if self.purchase_date and self.purchase_date < timezone.localdate() - datetime.timedelta(
+            days=PURCHASE_MAX_AGE_YEARS * 366
+        ):
+            raise ValidationError(
+                {
+                    "purchase_date": _("The purchase date is more than %(years)s years ago.")
+                    % {"years": PURCHASE_MAX_AGE_YEARS}
+                }
+            )
 
     @transition(
         field=step,
@@ -1248,14 +1371,14 @@ class TechnicalRequest(models.Model):
         Department, on_delete=models.PROTECT, related_name="technical_requests",
         verbose_name=_("asked department"),
     )  # fmt: skip
-    question = models.TextField(_("question"))
+    question = BoundedTextField(_("question"))
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
         verbose_name=_("requested by"),
     )  # fmt: skip
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     due_at = models.DateTimeField(_("answer due"))
-    answer = models.TextField(_("answer"), blank=True)
+    answer = BoundedTextField(_("answer"), blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", verbose_name=_("answered by"),

@@ -16,6 +16,7 @@ from servicedesk.staff.models import Department, User
 
 from . import services
 from .models import (
+    TEXT_MAX_LENGTH,
     Case,
     CaseContact,
     CaseEvent,
@@ -25,6 +26,7 @@ from .models import (
     ReturnRequest,
     SlaBreach,
     SlaStage,
+    State,
     TechnicalRequest,
 )
 
@@ -78,6 +80,9 @@ class UserRefSerializer(serializers.ModelSerializer):
 class CustomerSerializer(serializers.ModelSerializer):
     """The customer on a case. Phone and e-mail are masked (138****8000, zh***@example.com)
     unless the user may see personal data."""
+
+    # Text, not format "email": empty when the customer gave none, masked for most users.
+    email = serializers.CharField(read_only=True)
 
     class Meta:
         model = Customer
@@ -174,6 +179,9 @@ class CaseSerializer(serializers.ModelSerializer):
 class CaseEventSerializer(serializers.ModelSerializer):
     author = UserRefSerializer(read_only=True, allow_null=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    # Empty for events that are not state changes: the schema says so (enum or "").
+    from_state = serializers.ChoiceField(choices=State.choices, allow_blank=True, read_only=True)
+    to_state = serializers.ChoiceField(choices=State.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = CaseEvent
@@ -281,7 +289,7 @@ class TransitionOptionSerializer(serializers.Serializer):
 class CaseDetailSerializer(CaseSerializer):
     """One case with its timeline, its contacts and the steps the user may take now."""
 
-    merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
     created_by = UserRefSerializer(read_only=True, allow_null=True)
     collaborating_departments = DepartmentRefSerializer(many=True, read_only=True)
     return_request = serializers.SerializerMethodField()
@@ -335,7 +343,7 @@ class SuggestedArticleSerializer(serializers.Serializer):
     summary = serializers.CharField()
     category = serializers.CharField()
     relevance = serializers.FloatField(
-        help_text=_("Higher is more relevant; compare within one list.")
+        help_text=_("How much of what the case is about the article covers, 0 to 1.")
     )
 
 
@@ -348,7 +356,7 @@ class SimilarCaseSerializer(serializers.Serializer):
     department = serializers.CharField(source="department.name", default=None)
     resolved_at = serializers.DateTimeField()
     relevance = serializers.FloatField(
-        help_text=_("Higher is more similar; compare within one list.")
+        help_text=_("How much of what the case is about the other case shares, 0 to 1.")
     )
 
 
@@ -465,14 +473,16 @@ class TransitionInputSerializer(serializers.Serializer):
         allow_blank=True,
         help_text=_("assign: the staff member's username, or their numeric id."),
     )
-    solution = serializers.CharField(required=False, allow_blank=True)
-    result = serializers.CharField(required=False, allow_blank=True)
-    cause = serializers.CharField(required=False, allow_blank=True)
-    reason = serializers.CharField(required=False, allow_blank=True)
+    solution = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True)
+    result = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True)
+    cause = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True)
     into = serializers.CharField(
         required=False, allow_blank=True, help_text=_("merge: the number of the surviving case.")
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
     customer_notified = serializers.BooleanField(required=False, default=False)
     expected_version = serializers.IntegerField(
         required=False,
@@ -507,7 +517,9 @@ class TechnicalRequestInputSerializer(serializers.Serializer):
     department = serializers.CharField(
         help_text=_("The asked department's code, or its numeric id.")
     )
-    question = serializers.CharField(help_text=_("What the case needs from that department."))
+    question = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, help_text=_("What the case needs from that department.")
+    )
 
     def validate_department(self, value):
         return _lookup(
@@ -519,13 +531,13 @@ class TechnicalRequestInputSerializer(serializers.Serializer):
 
 
 class TechnicalAnswerInputSerializer(serializers.Serializer):
-    answer = serializers.CharField()
+    answer = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 
 class EventInputSerializer(serializers.Serializer):
     """A progress update (told or not to the customer) or an internal note."""
 
-    message = serializers.CharField()
+    message = serializers.CharField(max_length=TEXT_MAX_LENGTH)
     kind = serializers.ChoiceField(
         choices=[(EventKind.PROGRESS.value, EventKind.PROGRESS.label),
                  (EventKind.NOTE.value, EventKind.NOTE.label)],

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,11 +23,13 @@ from django_fsm import TransitionNotAllowed
 from knowledge.models import ArticleCategory
 from knowledge.services import article_create, plan_governing_revision
 from servicedesk.calendar.services import calendar_missing_year_warn, load_calendar
+from servicedesk.rota.models import on_duty_q
+from servicedesk.rota.services import absent_ids, on_duty_ids
 from servicedesk.staff import roles
 from servicedesk.staff.models import Department, Membership, User
 from servicedesk.staff.services import notify, notify_bulk
 
-from . import intake, returns, sla
+from . import escalation, intake, returns, sla
 from .models import (
     ACTIVE_STATES,
     RETURN_STEP_NAMES,
@@ -49,6 +52,7 @@ from .models import (
     normalize_email,
     normalize_member_no,
     normalize_phone,
+    validate_promised_time,
 )
 
 # Sent after commit. Higher apps (deadlines, surveys, reports) connect to these instead of
@@ -98,7 +102,12 @@ def customer_find(*, phone="", email="", member_no=""):
     q = Q()
     for field, value in keys:
         q |= Q(**{field: value})
-    found = list(Customer.objects.filter(q, anonymized_at__isnull=True).order_by("created_at")[:20])
+    found = list(
+        Customer.objects.filter(q, anonymized_at__isnull=True)
+        # Intake's "new customer?" answered in the same query.
+        .annotate(has_cases=Exists(Case.objects.filter(customer=OuterRef("pk"))))
+        .order_by("created_at")[:20]
+    )
     for field, value in keys:
         for c in found:
             if getattr(c, field) == value:
@@ -133,35 +142,53 @@ def customer_find_or_create(*, data):
 
 
 def _next_number(now):
-    """`YYYYMM-NNNNN` by local month. The sequence row is locked for the rest of the
-    transaction, so concurrent intakes queue for it and never share a number."""
+    """`YYYYMM-NNNNN` by local month, in one upsert. The sequence row stays locked for the
+    rest of the transaction, so concurrent intakes queue for it and never share a number —
+    and everything intake does after taking its number (the least-loaded choice) runs one
+    intake at a time and sees the previous intake's assignment."""
     period = timezone.localtime(now).strftime("%Y%m")
-    CaseNumberSequence.objects.bulk_create(
-        [CaseNumberSequence(period=period, last=0)], ignore_conflicts=True
+    table = connection.ops.quote_name(CaseNumberSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (period, last) VALUES (%s, 1) "
+            f"ON CONFLICT (period) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [period],
+        )
+        (last,) = cursor.fetchone()
+    return f"{period}-{last:05d}"
+
+
+def handler_candidates(department, now):
+    """The active members of `department` who can work cases and are on duty at `now`: those
+    intake may assign."""
+    can_work = User.groups.through.objects.filter(
+        user_id=OuterRef("pk"), group__name__in=[roles.HANDLER, roles.AGENT]
     )
-    seq = CaseNumberSequence.objects.select_for_update().get(period=period)
-    seq.last += 1
-    seq.save(update_fields=["last"])
-    return f"{period}-{seq.last:05d}"
-
-
-def least_loaded_handler(department):
-    """The active member of `department` who can work cases and has the fewest active cases
-    (ties: whoever has waited longest since joining). One query."""
     return (
-        User.objects.filter(
-            is_active=True,
-            memberships__department=department,
-            groups__name__in=[roles.HANDLER, roles.AGENT],
-        )
-        .annotate(
-            load=Count(
-                "assigned_cases", filter=Q(assigned_cases__state__in=ACTIVE_STATES), distinct=True
-            )
-        )
-        .order_by("load", "pk")
-        .first()
+        User.objects.filter(is_active=True, memberships__department=department)
+        .filter(Exists(can_work))
+        .filter(on_duty_q(now, department))
     )
+
+
+def least_loaded(users):
+    """Of `users` (a queryset), the one with the fewest active cases (ties: the earliest
+    account). One query; each count reads only that person's open cases through the partial
+    index case_open_by_assignee_idx, so its cost does not grow with the case history."""
+    open_cases = (
+        Case.objects.filter(assignee=OuterRef("pk"), state__in=ACTIVE_STATES)
+        .order_by()
+        .values("assignee")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return users.annotate(load=Coalesce(Subquery(open_cases), 0)).order_by("load", "pk").first()
+
+
+def least_loaded_handler(department, now=None):
+    """The member of `department` intake assigns a new case to: the least loaded of those on
+    duty now (the rota: not absent, on a shift, or in a department without a rota)."""
+    return least_loaded(handler_candidates(department, now or timezone.now()))
 
 
 def _absorb(*, case, channel, subject, text, similarity, user, now):
@@ -246,7 +273,7 @@ def case_intake(
             customer_words=customer_words, expected_outcome=expected_outcome,
             prior_history=prior_history, type=type, category=category, product=product,
             order_no=order_no, remarks=remarks, created_by=user, created_at=now,
-            customer_is_new=customer_created or not cust.cases.exists(),
+            customer_is_new=customer_created or not cust.has_cases,
         )  # fmt: skip
         if urgency:
             case.urgency = urgency
@@ -271,7 +298,13 @@ def case_intake(
         # The plan in force now governs this case for its whole life (its deadlines).
         case.plan_revision = plan_governing_revision(case_type=type, category=category)
         case.number = "000000-00000"  # placeholder so full_clean reports only real errors
-        case.full_clean(exclude=["number", "customer", "state"])
+        # Related rows were loaded as instances (no existence queries); the table's CHECK
+        # constraints repeat the field validators (priority 1–5) or concern later steps.
+        case.full_clean(
+            exclude=["number", "customer", "state", "department", "assignee", "created_by",
+                     "plan_revision"],
+            validate_constraints=False,
+        )  # fmt: skip
         rr = None
         if type == CaseType.RETURN_EXCHANGE or return_request:
             rr = ReturnRequest(
@@ -287,27 +320,60 @@ def case_intake(
         for f in attachments:
             Attachment(case=case, file=f).clean_fields(exclude=["case"])
 
-        case.number = _next_number(now)
+        case.number = _next_number(now)  # from here on, one intake at a time
         case.cycle_started_at = now
+        events = [
+            CaseEvent(
+                case=case,
+                kind=EventKind.CREATED,
+                to_state=State.RECEIVED,
+                message=_("Received via %(channel)s") % {"channel": case.get_channel_display()},
+                data={
+                    "urgency_rule": fired.rule.name if fired else None,
+                    "keyword": fired.keyword if fired else None,
+                    "routing_rule": rule.name if rule else None,
+                },
+                author=user,
+                created_at=now,
+            )
+        ]
+        nobody_on_duty = ""
+        # Assigned before the first save: one INSERT of the case in its assigned state and
+        # its two events together, instead of an INSERT, an UPDATE and two INSERTs.
+        if department is not None and assignee is not None:
+            _apply_inputs(case, "assign", {"department": department, "assignee": assignee}, user)
+        elif department is not None and (rule is None or rule.assign_automatically):
+            case.assignee = least_loaded_handler(department, now)  # a member by construction
+            if case.assignee is None:
+                # Nobody on duty: the case waits in the department's queue for a dispatcher.
+                nobody_on_duty = _(
+                    "Nobody in %(department)s is on duty now: the case waits in the "
+                    "department's queue."
+                ) % {"department": department.name}
+        if case.assignee is not None:
+            case.assign()
+            case.version += 1
+            message, data = _assign_event_text(
+                case, _("Assigned automatically") if user is None or rule else ""
+            )
+            events.append(
+                CaseEvent(
+                    case=case, kind=EventKind.TRANSITION, transition="assign",
+                    from_state=State.RECEIVED, to_state=case.state, message=message, data=data,
+                    author=user, created_at=now,
+                )
+            )  # fmt: skip
         case_refresh_deadlines(case, now=now, breaches={})
         case.save()
-        CaseContact.objects.create(
+        contact = CaseContact.objects.create(
             case=case, channel=channel, received_at=now, subject=subject, raw_text=text,
             created_by=user,
         )  # fmt: skip
-        CaseEvent.objects.create(
-            case=case,
-            kind=EventKind.CREATED,
-            to_state=State.RECEIVED,
-            message=_("Received via %(channel)s") % {"channel": case.get_channel_display()},
-            data={
-                "urgency_rule": fired.rule.name if fired else None,
-                "keyword": fired.keyword if fired else None,
-                "routing_rule": rule.name if rule else None,
-            },
-            author=user,
-            created_at=now,
-        )
+        CaseEvent.objects.bulk_create(events)
+        if nobody_on_duty:
+            CaseEvent.objects.create(
+                case=case, kind=EventKind.NOTE, author=None, created_at=now, message=nobody_on_duty
+            )
         if rr is not None:
             rr.case = case
             rr.check_window(today=timezone.localtime(now).date())
@@ -320,21 +386,13 @@ def case_intake(
         for f in attachments:
             case_add_attachment(case=case, file=f, user=user, log=False)
 
-        if (
-            assignee is None
-            and department is not None
-            and (rule is None or rule.assign_automatically)
-        ):
-            assignee = least_loaded_handler(department)
-        if department is not None and assignee is not None:
-            case = _do_transition(
-                case, "assign", user=user, inputs={"department": department, "assignee": assignee},
-                note=_("Assigned automatically") if user is None or rule else "",
-                check_permission=False, now=now,
-            )  # fmt: skip
-
-        contact = case.contacts.first()
         transaction.on_commit(lambda: case_created.send(sender=Case, case=case))
+        if len(events) > 1:
+            transaction.on_commit(
+                lambda: case_transitioned.send(
+                    sender=Case, case=case, event=events[1], name="assign"
+                )
+            )
     return IntakeResult(case, False, contact, customer_created)
 
 
@@ -455,11 +513,7 @@ def _do_transition(case, name, *, user, inputs, note="", customer_notified=False
     message = "\n".join(x for x in [reason, (note or "").strip()] if x)
     data = {}
     if name == "assign":
-        data = {"department": case.department.name, "assignee": str(case.assignee)}
-        message = message or _("Assigned to %(dept)s / %(user)s") % {
-            "dept": case.department,
-            "user": case.assignee,
-        }
+        message, data = _assign_event_text(case, message)
     elif name == "propose_solution":
         message = message or case.solution
     elif name == "resolve":
@@ -476,6 +530,16 @@ def _do_transition(case, name, *, user, inputs, note="", customer_notified=False
         lambda: case_transitioned.send(sender=Case, case=case, event=event, name=name)
     )
     return case
+
+
+def _assign_event_text(case, message):
+    """(message, data) of an assignment's timeline entry."""
+    data = {"department": case.department.name, "assignee": str(case.assignee)}
+    message = message or _("Assigned to %(dept)s / %(user)s") % {
+        "dept": case.department,
+        "user": case.assignee,
+    }
+    return message, data
 
 
 def _label(name):
@@ -566,6 +630,10 @@ def case_add_event(*, case, user, message, kind=EventKind.PROGRESS, customer_not
     ):
         if value is not None and value < now - datetime.timedelta(minutes=5):
             raise ValidationError({field: _("This time is in the past.")})
+        try:
+            validate_promised_time(value)
+        except ValidationError as exc:
+            raise ValidationError({field: exc.messages}) from exc
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if expected_version is not None and int(expected_version) != locked.version:
@@ -955,9 +1023,11 @@ def _level2_after():
 class _Recipients:
     """Who hears of escalations, loaded once per sweep: level 1 goes to the supervisors of
     the case's department (its leads when it has no supervisor; every supervisor when the
-    case has no department), level 2 to the managers."""
+    case has no department), level 2 to the managers. The rota narrows each list: those on
+    duty now; when none of them is, everyone on the list who is not absent; when all are
+    absent, everyone on it."""
 
-    def __init__(self):
+    def __init__(self, now=None):
         supervisors = list(
             User.objects.filter(is_active=True, groups__name=roles.SUPERVISOR)
             .prefetch_related("memberships")
@@ -976,33 +1046,55 @@ class _Recipients:
         self.managers = list(
             User.objects.filter(is_active=True, groups__name=roles.MANAGER).distinct()
         )
+        ids = [u.pk for u in (*supervisors, *self.managers)]
+        self.on_duty, self.absent = on_duty_ids(ids, now), absent_ids(ids, now)
+
+    def _on_duty_first(self, people):
+        on_duty = [u for u in people if u.pk in self.on_duty]
+        return on_duty or [u for u in people if u.pk not in self.absent] or people
+
+    def department_names(self):
+        if not hasattr(self, "_names"):
+            self._names = dict(Department.objects.values_list("pk", "name"))
+        return self._names
 
     def for_level(self, level, department_id):
         if level >= 2:
-            return self.managers
-        return (
+            return self._on_duty_first(self.managers)
+        return self._on_duty_first(
             self.by_department.get(department_id)
             or self.leads.get(department_id)
             or self.all_supervisors
         )
 
 
-STAGE_LABELS = dict(SlaStage.choices)
-
-
 def sla_sweep(*, now=None, batch_size=None):
     """Escalate every case and technical request past a deadline, in bulk: a few queries per
-    batch whatever its size. Idempotent — rows are claimed with row locks (skipping rows
-    another sweep holds), and each (case, stage, deadline, level) escalates once by a unique
-    constraint — so running it twice, or on two workers at once, escalates and notifies once.
+    batch whatever its size (on PostgreSQL cases escalate in one set-based statement per
+    batch). Idempotent — rows are claimed with row locks (skipping rows another sweep holds),
+    and each (case, stage, deadline, level) escalates once by a unique constraint — so running
+    it twice, or on two workers at once, escalates and notifies once. One transaction per
+    sweep, so what it raised and who was told land together: each person hears of up to
+    ESCALATION_DIGEST_OVER escalations one by one, of more in ONE digest.
     Returns the number of escalations raised."""
     now = now or timezone.now()
-    batch_size = batch_size or settings.ESCALATION_BATCH_SIZE
+    set_based = connection.vendor == "postgresql"
+    if batch_size is None:
+        batch_size = (
+            settings.ESCALATION_SQL_BATCH_SIZE if set_based else settings.ESCALATION_BATCH_SIZE
+        )
     recipients = None  # loaded once, and only when something is due
-    raised = 0
-    for model in (Case, TechnicalRequest):
-        while True:
-            with transaction.atomic():
+    raised = []
+    with transaction.atomic():
+        for model in (Case, TechnicalRequest):
+            while True:
+                if model is Case and set_based:
+                    recipients = recipients or _Recipients()
+                    claimed, rows = _escalate_cases_set_based(now, batch_size, recipients)
+                    raised += rows
+                    if claimed < batch_size:
+                        break
+                    continue
                 queryset = model.objects.filter(next_escalation_at__lte=now).order_by(
                     "next_escalation_at"
                 )
@@ -1011,47 +1103,59 @@ def sla_sweep(*, now=None, batch_size=None):
                 rows = list(queryset.select_related(*_SWEEP_RELATED[model])[:batch_size])
                 if not rows:
                     break
-                recipients = recipients or _Recipients()
+                recipients = recipients or _Recipients(now)
                 if model is Case:
                     raised += _escalate_cases(rows, now, recipients)
                 else:
                     raised += _escalate_tech_requests(rows, now, recipients)
-            if len(rows) < batch_size:
-                break
+                if len(rows) < batch_size:
+                    break
+        if raised:
+            notify_bulk(escalation.notices_for(raised, now))
     if raised:
         transaction.on_commit(_send_pending_emails)
-    return raised
+    return len(raised)
 
 
 _SWEEP_RELATED = {Case: ["department"], TechnicalRequest: ["case", "department"]}
 
 
+def _escalate_cases_set_based(now, batch_size, recipients):
+    """One batch of cases through escalation.escalate_cases_sql; [Raised]."""
+    level1 = {
+        dept: [u.username for u in recipients.for_level(1, dept)]
+        for dept in {*recipients.by_department, *recipients.leads}
+    }
+    claimed, rows = escalation.escalate_cases_sql(
+        now=now, limit=batch_size, level1_people=level1,
+        level1_default=[u.username for u in recipients.all_supervisors],
+        level2_people=[u.username for u in recipients.managers],
+    )  # fmt: skip
+    names = recipients.department_names()
+    raised = []
+    for case_id, number, subject, department_id, stage, due_at, level in rows:
+        raised.append(
+            escalation.Raised(
+                key=f"case:{number}:{stage}:{due_at.isoformat()}:L{level}",
+                link=f"/admin/complaints/case/{case_id}/change/", number=number,
+                case_subject=subject, stage=stage, level=level, due_at=due_at,
+                department=names.get(department_id, ""),
+                people=recipients.for_level(level, department_id),
+            )
+        )  # fmt: skip
+    return claimed, raised
+
+
 def _send_pending_emails():
+    from servicedesk import outbox
     from servicedesk.staff.tasks import send_pending_notification_emails
 
-    send_pending_notification_emails.delay()
-
-
-def _escalation_notice(case, stage, level, due_at, department_name):
-    subject = _("Case %(number)s: %(stage)s overdue (escalation level %(level)s)") % {
-        "number": case.number,
-        "stage": STAGE_LABELS[stage],
-        "level": level,
-    }
-    body = _(
-        "%(subject)s\nDeadline: %(due)s\nDepartment: %(department)s\nSubject: %(case_subject)s"
-    ) % {
-        "subject": subject,
-        "due": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M"),
-        "department": department_name or "-",
-        "case_subject": case.subject,
-    }
-    return subject, body
+    outbox.enqueue(send_pending_notification_emails)
 
 
 def _escalate_cases(cases, now, recipients):
     breaches_by_case = _breach_levels([c.pk for c in cases])
-    new_breaches, events, notices = [], [], []
+    new_breaches, events, raised = [], [], []
     for case in cases:
         breaches = breaches_by_case.get(case.pk, {})
         raise_now = _schedule_escalation(case, now, breaches)
@@ -1059,6 +1163,7 @@ def _escalate_cases(cases, now, recipients):
         for e in raise_now:
             breaches.setdefault((e.stage, e.due_at), set()).add(e.level)
         _schedule_escalation(case, now, breaches)
+        department = case.department.name if case.department else ""
         for e in raise_now:
             people = recipients.for_level(e.level, case.department_id)
             new_breaches.append(
@@ -1067,9 +1172,15 @@ def _escalate_cases(cases, now, recipients):
                     department_id=case.department_id, notified=[u.username for u in people],
                 )
             )  # fmt: skip
-            subject, body = _escalation_notice(
-                case, e.stage, e.level, e.due_at, case.department.name if case.department else ""
-            )
+            raised.append(
+                escalation.Raised(
+                    key=f"case:{case.number}:{e.stage}:{e.due_at.isoformat()}:L{e.level}",
+                    link=f"/admin/complaints/case/{case.pk}/change/", number=case.number,
+                    case_subject=case.subject, stage=e.stage, level=e.level, due_at=e.due_at,
+                    department=department, people=people,
+                )
+            )  # fmt: skip
+            subject, _body = raised[-1].notice()
             events.append(
                 CaseEvent(
                     case=case, kind=EventKind.ESCALATION, message=subject, created_at=now,
@@ -1077,18 +1188,13 @@ def _escalate_cases(cases, now, recipients):
                           "notified": [u.username for u in people]},
                 )
             )  # fmt: skip
-            key = f"case:{case.number}:{e.stage}:{e.due_at.isoformat()}:L{e.level}"
-            notices += [
-                (u, key, subject, body, f"/admin/complaints/case/{case.pk}/change/") for u in people
-            ]
             case.escalation_level = max(case.escalation_level, e.level)
     SlaBreach.objects.bulk_create(new_breaches, ignore_conflicts=True)
     CaseEvent.objects.bulk_create(events)
-    notify_bulk(notices)
     Case.objects.bulk_update(
         cases, ["escalation_level", "next_escalation_at", "current_stage", "current_due"]
     )
-    return len(new_breaches)
+    return raised
 
 
 def _escalate_tech_requests(requests, now, recipients):
@@ -1098,7 +1204,7 @@ def _escalate_tech_requests(requests, now, recipients):
     )
     for request_id, level in rows:
         existing.setdefault(request_id, set()).add(level)
-    new_breaches, events, notices = [], [], []
+    new_breaches, events, raised = [], [], []
     stage = SlaStage.TECH_COLLABORATION
     for tr in requests:
         pending = {} if tr.answered_at else {stage: tr.due_at}
@@ -1114,9 +1220,15 @@ def _escalate_tech_requests(requests, now, recipients):
                     notified=[u.username for u in people],
                 )
             )  # fmt: skip
-            subject, body = _escalation_notice(
-                tr.case, stage, e.level, tr.due_at, tr.department.name
-            )
+            raised.append(
+                escalation.Raised(
+                    key=f"techreq:{tr.pk}:L{e.level}",
+                    link=f"/admin/complaints/case/{tr.case_id}/change/", number=tr.case.number,
+                    case_subject=tr.case.subject, stage=stage, level=e.level, due_at=tr.due_at,
+                    department=tr.department.name, people=people,
+                )
+            )  # fmt: skip
+            subject, _body = raised[-1].notice()
             events.append(
                 CaseEvent(
                     case=tr.case, kind=EventKind.ESCALATION, message=subject, created_at=now,
@@ -1124,15 +1236,11 @@ def _escalate_tech_requests(requests, now, recipients):
                           "notified": [u.username for u in people]},
                 )
             )  # fmt: skip
-            key = f"techreq:{tr.pk}:L{e.level}"
-            link = f"/admin/complaints/case/{tr.case_id}/change/"
-            notices += [(u, key, subject, body, link) for u in people]
             tr.escalation_level = max(tr.escalation_level, e.level)
     SlaBreach.objects.bulk_create(new_breaches, ignore_conflicts=True)
     CaseEvent.objects.bulk_create(events)
-    notify_bulk(notices)
     TechnicalRequest.objects.bulk_update(requests, ["escalation_level", "next_escalation_at"])
-    return len(new_breaches)
+    return raised
 
 
 def technical_request_create(*, case, department, question, user, now=None):
@@ -1228,14 +1336,7 @@ def case_satisfaction_result(*, case, score, text="", source=""):
             locked = _do_transition(
                 locked, "reopen", user=None, inputs={"reason": reason}, check_permission=False
             )
-        manager = (
-            User.objects.filter(is_active=True, groups__name=roles.MANAGER)
-            .annotate(
-                load=Count("assigned_cases", filter=Q(assigned_cases__state__in=ACTIVE_STATES))
-            )
-            .order_by("load", "pk")
-            .first()
-        )
+        manager = least_loaded(User.objects.filter(is_active=True, groups__name=roles.MANAGER))
         if manager is not None and locked.state in (State.REOPENED, State.ASSIGNED, State.RECEIVED):
             locked = _do_transition(
                 locked, "assign", user=None, check_permission=False,

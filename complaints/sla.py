@@ -21,6 +21,9 @@ TECH_COLLABORATION = "tech_collaboration"
 # met/missed stages): each miss is recorded by its escalation.
 DAILY_UPDATE = "daily_update"
 DAILY_UPDATE_MIN_PRIORITY = 4
+# Rolling stages: {stage: due column}; pending while set and the case is active (the set-based
+# sweep in escalation.py reads them too).
+ROLLING_STAGES = {DAILY_UPDATE: "daily_update_due"}
 
 # Case stages in the order they fall due; each maps to (due column, done column) on Case.
 CASE_STAGES = {

@@ -35,30 +35,34 @@ def rate_limit():
 @require_http_methods(["GET", "HEAD", "POST"])
 def submit(request):
     if request.method == "POST":
-        retry_after = ratelimit.retry_after(
-            request, scope=RATE_SCOPE, rate=settings.PUBLIC_FORM_RATE_LIMIT
-        )
-        if retry_after:
+        # The slot is taken before the intake (so racing requests cannot all pass) and given
+        # back when nothing was saved: only successful submissions use up the allowance.
+        slot = ratelimit.take(request, scope=RATE_SCOPE, rate=settings.PUBLIC_FORM_RATE_LIMIT)
+        if slot.retry_after:
             response = render(
                 request,
                 "complaints/rate_limited.html",
-                {"minutes": math.ceil(retry_after / 60)},
+                {"minutes": math.ceil(slot.retry_after / 60)},
                 status=429,
             )
-            response["Retry-After"] = str(retry_after)
+            response["Retry-After"] = str(slot.retry_after)
             return response
         form = PublicCaseForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                result = services.case_intake(channel=Channel.WEB, **form.intake_data())
-            except ValidationError as exc:
-                form.add_service_errors(exc)
-            else:
-                ratelimit.count(request, scope=RATE_SCOPE, rate=settings.PUBLIC_FORM_RATE_LIMIT)
-                token = signing.dumps(
-                    {"n": result.case.number, "a": int(result.absorbed)}, salt=TOKEN_SALT
-                )
-                return redirect("complaints:submit_done", token=token)
+        result = None
+        try:
+            if form.is_valid():
+                try:
+                    result = services.case_intake(channel=Channel.WEB, **form.intake_data())
+                except ValidationError as exc:
+                    form.add_service_errors(exc)
+        finally:
+            if result is None:
+                ratelimit.give_back(slot)
+        if result is not None:
+            token = signing.dumps(
+                {"n": result.case.number, "a": int(result.absorbed)}, salt=TOKEN_SALT
+            )
+            return redirect("complaints:submit_done", token=token)
     else:
         form = PublicCaseForm()
     return render(request, "complaints/submit.html", {"form": form})

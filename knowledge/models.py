@@ -357,6 +357,28 @@ class PlanRevision(FSMModelMixin, models.Model):
             (_("Low"), first, _("%(n)s hours") % {"n": self.urgency_low_hours}),
         ]
 
+    def editor_ids(self):
+        """Who changed this revision's content, read from its history: whoever created it or
+        saved a change to one of its content fields, and whoever added, changed or removed one
+        of its stages or resources. The workflow's own saves (submit, reject, approve) change
+        no content and make nobody an editor. Four eyes: none of them may approve it."""
+        fields = [
+            f.attname
+            for f in self._meta.concrete_fields
+            if f.editable and f.name not in ("id", "plan", "state")
+        ]
+        editors = set()
+        previous = None
+        for row in self.history.order_by("history_date", "history_id"):
+            if previous is None or any(getattr(row, f) != getattr(previous, f) for f in fields):
+                editors.add(row.history_user_id)
+            previous = row
+        for model in (PlanStage, PlanResource):
+            rows = model.history.filter(revision_id=self.pk)
+            editors.update(rows.values_list("history_user_id", flat=True))
+        editors.discard(None)
+        return editors
+
     def stage(self, code):
         """The stage with this code, or None (uses prefetched stages when present)."""
         return next((s for s in self.stages.all() if s.code == code), None)

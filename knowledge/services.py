@@ -252,6 +252,14 @@ def _check_reviewer(revision, user):
             ),
             code="four_eyes",
         )
+    if user.pk in revision.editor_ids():
+        raise ValidationError(
+            _(
+                "You edited this revision (see its history): another manager must review it "
+                "(four-eyes rule)."
+            ),
+            code="four_eyes",
+        )
 
 
 def plan_revision_approve(*, revision, user, reason):
@@ -326,6 +334,7 @@ def available_revision_actions(revision, user):
         revision.state == RevisionState.PENDING_APPROVAL
         and user.has_perm("knowledge.approve_planrevision")
         and user.pk not in (revision.author_id, revision.submitted_by_id)
+        and user.pk not in revision.editor_ids()
     ):
         actions += [("approve", _("Approve and publish")), ("reject", _("Reject"))]
     return actions

@@ -2,7 +2,8 @@
 
 Task defaults every task inherits: acks_late and reject-on-worker-lost (settings), JSON only,
 retries with exponential backoff on I/O errors (`BaseTask` below). Tasks take ids, are
-idempotent and are enqueued on commit with `delay_on_commit`.
+idempotent and are enqueued on commit with `servicedesk.outbox.enqueue_on_commit`, which
+never raises into the request (a sweep picks the work up when the broker was down).
 """
 
 import os

@@ -5,6 +5,7 @@ Without any variable set the project runs on an embedded default: SQLite and a
 filesystem Celery broker under `var/`, no external service needed.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -48,14 +49,19 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
+    "axes",
     "servicedesk.staff",
     "servicedesk.calendar",
+    "servicedesk.rota",
     "knowledge",
     "complaints",
     "callbacks",
+    "servicedesk.workforce",
     "servicedesk.reports",
+    "servicedesk.idempotency",
 ]
 
 MIDDLEWARE = [
@@ -69,6 +75,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "servicedesk.urls"
@@ -125,6 +134,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="servicedesk"),
+            # Fail fast when Redis is down: the rate limiter then lets requests through.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -146,6 +157,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username/address before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Login throttling (django-axes) -----------------------------------------------------
+# Staff logins (the admin, and any API login through Django's authenticate()): after this many
+# failed passwords for one username from one address, that pair is locked out for
+# AXES_COOLOFF_MINUTES (answered with 429 and a page saying so). By username *and* address:
+# a whole call centre behind one NAT address is not locked out by one colleague's typos.
+# A success resets the count. Unlock early: `manage.py axes_reset_username <name>`.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The same client address as the rate limits (X-Forwarded-For only when TRUST_X_FORWARDED_FOR).
+AXES_CLIENT_IP_CALLABLE = "servicedesk.ratelimit.client_ip"
+# No admin pages for the attempts (they would be English-only screens); the commands
+# axes_list_attempts / axes_reset_username / axes_reset do the job.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="zh-hans")
@@ -157,6 +191,9 @@ USE_TZ = True
 
 # --- Static and uploaded files --------------------------------------------------
 STATIC_URL = "static/"
+# The project's own files (the admin's base styles, the language menu's script); each app's
+# are under <app>/static/.
+STATICFILES_DIRS = [BASE_DIR / "servicedesk" / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
@@ -187,8 +224,15 @@ BUSINESS_DAY_END = env.str("BUSINESS_DAY_END", default="18:00")
 # A breached deadline escalates to the department's supervisors at once (level 1) and, if
 # still unmet this many hours later, to the managers (level 2).
 ESCALATION_LEVEL2_AFTER_HOURS = env.float("ESCALATION_LEVEL2_AFTER_HOURS", default=4)
+# The cases of someone on leave are offered to their backup (B角) this many hours into the
+# absence (servicedesk.workforce.backup).
+BACKUP_OFFER_AFTER_HOURS = env.float("BACKUP_OFFER_AFTER_HOURS", default=2)
 # Cases handled per escalation sweep batch (the sweep loops until none is due).
 ESCALATION_BATCH_SIZE = env.int("ESCALATION_BATCH_SIZE", default=500)
+# On PostgreSQL cases escalate in set-based SQL: this many per statement.
+ESCALATION_SQL_BATCH_SIZE = env.int("ESCALATION_SQL_BATCH_SIZE", default=100000)
+# A person told of more escalations than this in one sweep gets one digest instead.
+ESCALATION_DIGEST_OVER = env.int("ESCALATION_DIGEST_OVER", default=20)
 
 # --- Contingency plans and personal data (issue 16) -------------------------------
 # Staff who have not acknowledged a published plan revision are reminded after this many
@@ -261,6 +305,19 @@ else:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="servicedesk@localhost")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = 30
+# The outbox (servicedesk.outbox): a claimed message not marked sent within the lease is due
+# again (its worker died); a group is what one worker claims at a time.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
+OUTBOX_GROUP_SIZE = env.int("OUTBOX_GROUP_SIZE", default=20)
+NOTIFICATION_EMAIL_ATTEMPTS = env.int("NOTIFICATION_EMAIL_ATTEMPTS", default=5)
+# How long the API remembers an Idempotency-Key and its answer.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
+# A running export beats every EXPORT_HEARTBEAT_SECONDS; silent for EXPORT_STALE_SECONDS, its
+# worker is taken for dead and the export sweep (every minute) restarts it, and fails it with
+# a message after EXPORT_ATTEMPTS runs.
+EXPORT_HEARTBEAT_SECONDS = env.int("EXPORT_HEARTBEAT_SECONDS", default=15)
+EXPORT_STALE_SECONDS = env.int("EXPORT_STALE_SECONDS", default=90)
+EXPORT_ATTEMPTS = env.int("EXPORT_ATTEMPTS", default=2)
 
 # --- Celery ---------------------------------------------------------------------
 CELERY_BROKER_URL = (
@@ -291,7 +348,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler behind a PostgreSQL advisory lock: one beat at a time.
+CELERY_BEAT_SCHEDULER = "servicedesk.beat:LockedDatabaseScheduler"
 # Unit tests of a task body only: never set in production or in the worker tests.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -321,6 +379,17 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Cases, follow-ups and knowledge for customer-service channel systems.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs page describe every endpoint: for logged-in staff and API
+    # clients with a token only (401 otherwise).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI's files come with the app (drf-spectacular-sidecar): no CDN, intranets work,
+    # and the Content-Security-Policy needs no other origin.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "servicedesk.api_schema.complete_responses",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     # One schema name per choice set (several share field names such as "kind" or "state").
     "ENUM_NAME_OVERRIDES": {
@@ -360,6 +429,34 @@ SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
 if not SECURE_HSTS_PRELOAD:
     # Preloading is a one-way decision for the domain owner, not a default we can make.
     SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# --- Content-Security-Policy (django-csp) ----------------------------------------------
+# On every page, admin and public: scripts, styles, images and fonts from this site only; no
+# inline script or <style> element (ours live in static files), no plugins, no framing, forms
+# post here only. Inline style *attributes* stay allowed (style-src-attr): the admin's badges
+# and the server-drawn SVG charts colour themselves with them; an attribute cannot run code.
+# CSP_REPORT_ONLY=1 sends the same policy as Content-Security-Policy-Report-Only (to try a
+# change on a live site without blocking anything).
+_CSP_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-elem": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP_POLICY
+else:
+    CONTENT_SECURITY_POLICY = _CSP_POLICY
 
 # --- Logging --------------------------------------------------------------------
 LOGGING = {

@@ -1,8 +1,10 @@
-"""Cross-cutting views: the health check."""
+"""Cross-cutting views: the health check, and error pages that answer JSON on API paths."""
 
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from kombu import Connection
 
@@ -38,3 +40,23 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if healthy else "fail", **checks}, status=200 if healthy else 503
     )
+
+
+def _is_api(request):
+    return request.path.startswith("/api/")
+
+
+def not_found(request, exception=None):
+    """404: JSON on API paths (clients parse the answer), Django's page elsewhere."""
+    if _is_api(request):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """500: JSON on API paths, Django's page elsewhere."""
+    if _is_api(request):
+        return JsonResponse(
+            {"detail": _("Server error: the request was not completed.")}, status=500
+        )
+    return defaults.server_error(request)

@@ -80,13 +80,17 @@ def manager(make_user, department):
 
 
 @pytest.fixture
-def live_worker(transactional_db):
+def live_worker(request, transactional_db):
     """A real Celery worker (solo pool, in a thread) consuming the configured broker.
 
     The broker is the real one of this run: the filesystem transport on SQLite, Redis on
-    PostgreSQL. Queued leftovers of earlier tests are purged first.
+    PostgreSQL. Queued leftovers of earlier tests are purged first. Only for tests marked
+    `worker` (so `-m "not worker"` leaves out every test that needs one).
     """
     from celery.contrib.testing.worker import start_worker
+
+    if request.node.get_closest_marker("worker") is None:
+        pytest.fail("a test using a real worker must carry @pytest.mark.worker")
 
     from servicedesk.celery import app
 

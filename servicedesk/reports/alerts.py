@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from callbacks import metrics
-from complaints.models import Category, SlaStage
+from complaints.models import Category, Channel, SlaStage
 
 from .models import Indicator
 
@@ -62,6 +62,10 @@ FIGURE_LABELS = {
     "from": pgettext_lazy("period", "From"),
     "to": pgettext_lazy("period", "To"),
     "previous_from": gettext_lazy("window before, from"),
+    "interval": gettext_lazy("half hour from"),
+    "channel": gettext_lazy("channel"),
+    "contacts": gettext_lazy("contacts so far"),
+    "forecast": gettext_lazy("forecast for the half hour"),
 }
 
 
@@ -279,6 +283,9 @@ def subject_label(indicator, subject):
         return _("whole service desk")
     if indicator == Indicator.CATEGORY_RISE:
         return str(dict(Category.choices).get(subject, subject))
+    if indicator == Indicator.VOLUME_OVER_FORECAST:
+        moment, _sep, channel = subject.rpartition(" ")
+        return f"{moment} {dict(Channel.choices).get(channel, channel)}"
     return subject
 
 

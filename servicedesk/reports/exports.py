@@ -29,6 +29,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from complaints.models import Case, Customer, mask_email, mask_phone
+from servicedesk import spreadsheet
 
 # Change-list parameters that do not select cases: page, "show all", popups, the error flag.
 IGNORED_PARAMS = {"p", "all", "e", "_popup", "_to_field", "_changelist_filters", "_facets"}
@@ -200,12 +201,10 @@ def write_sheet(
     for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE7F0")
-    header_cells = []
-    for text in headers:
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font, cell.fill = bold, fill
-        cell.alignment = Alignment(vertical="center")
-        header_cells.append(cell)
+    header_cells = [
+        spreadsheet.cell(ws, text, font=bold, fill=fill, alignment=Alignment(vertical="center"))
+        for text in headers
+    ]
     ws.append(header_cells)
     dates = set(date_columns)
     written = 0
@@ -217,7 +216,7 @@ def write_sheet(
                     cell = WriteOnlyCell(ws, value=row[i])
                     cell.number_format = DATE_FORMAT
                     row[i] = cell
-        ws.append(row)
+        ws.append(spreadsheet.row(ws, row))
         written += 1
         if on_progress and written % every == 0:
             on_progress(written)

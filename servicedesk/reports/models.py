@@ -112,6 +112,10 @@ class Export(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # Set every few seconds by the worker running it (and when a sweep re-queues it): when it
+    # stops moving the worker is gone, and the export sweep restarts or fails the export.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     downloaded_at = models.DateTimeField(_("last downloaded"), null=True, blank=True)
     download_count = models.PositiveIntegerField(_("downloads"), default=0)
 
@@ -147,6 +151,10 @@ class Indicator(models.TextChoices):
     CATEGORY_RISE = "category_rise", _("Complaints of one category up week on week by (%)")
     PRODUCT_RISE = "product_rise", _("Complaints of one product up week on week by (%)")
     SATISFACTION_BELOW = "satisfaction_below", _("Satisfaction rate under (%)")
+    VOLUME_OVER_FORECAST = (
+        "volume_over_forecast",
+        _("Contacts in the current half hour over the staffing forecast by (%)"),
+    )
 
 
 class AlertRule(models.Model):

@@ -22,11 +22,12 @@ from callbacks.models import Response
 from complaints import privacy, sla
 from complaints.models import Case, CaseType, PrivacyAction, State
 from knowledge.targets import targets_at
+from servicedesk import outbox
 from servicedesk.staff import roles
 from servicedesk.staff.models import User
 from servicedesk.staff.services import notify
 
-from . import alerts, data, exports, request_record, workbook
+from . import alerts, alerts_volume, data, exports, request_record, workbook
 from .models import (
     Alert,
     AlertRule,
@@ -225,28 +226,69 @@ def export_request(*, kind, user, filters, filter_description="", now=None):
         )
     from .tasks import export_run as task
 
-    task.delay_on_commit(export.pk)
+    outbox.enqueue_on_commit(task, export.pk)
     return export
 
 
 def export_run(*, export_id, retryable=False, now=None):
     """Run one export: claim it, count, stream the rows (progress saved every
     exports.PROGRESS_EVERY rows), store the file. Idempotent: an export already running or
-    done is left alone (None is returned) — except one still "running" after the task hard
-    time limit, whose worker is dead. An I/O error puts the export back in the queue when
-    the task will retry (`retryable`); any other error marks it failed with the message."""
+    done is left alone (None is returned) — except one whose worker stopped beating (see
+    export_sweep). An I/O error puts the export back in the queue when the task will retry
+    (`retryable`); any other error marks it failed with the message."""
     now = now or timezone.now()
-    stale = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    stale = now - datetime.timedelta(seconds=settings.EXPORT_STALE_SECONDS)
     # The claim is one conditional UPDATE: two deliveries of the same task never both run.
     claimed = (
         Export.objects.filter(pk=export_id)
         .filter(
-            Q(status=ExportStatus.QUEUED) | Q(status=ExportStatus.RUNNING, started_at__lt=stale)
+            Q(status=ExportStatus.QUEUED) | Q(status=ExportStatus.RUNNING, heartbeat_at__lt=stale)
         )
-        .update(status=ExportStatus.RUNNING, started_at=now, rows_done=0, error="")
-    )
+        .update(
+            status=ExportStatus.RUNNING, started_at=now, heartbeat_at=now, rows_done=0, error="",
+            attempts=F("attempts") + 1,
+        )
+    )  # fmt: skip
     if not claimed:
         return None
+    with outbox.heartbeat(
+        Export, export_id, field="heartbeat_at", every=settings.EXPORT_HEARTBEAT_SECONDS
+    ):
+        return _export_run_claimed(export_id, retryable=retryable)
+
+
+def export_sweep(*, now=None):
+    """Every minute: exports whose worker died (no heartbeat for EXPORT_STALE_SECONDS) run
+    again, or fail with a message after EXPORT_ATTEMPTS; exports queued while the broker was
+    down (or whose message it lost) are enqueued again. Returns (requeued, failed)."""
+    from .tasks import export_run as task
+
+    now = now or timezone.now()
+    stale = now - datetime.timedelta(seconds=settings.EXPORT_STALE_SECONDS)
+    dead = Export.objects.filter(status=ExportStatus.RUNNING, heartbeat_at__lt=stale)
+    failed = dead.filter(attempts__gte=settings.EXPORT_ATTEMPTS).update(
+        status=ExportStatus.FAILED, finished_at=now,
+        error=_("The export was interrupted %(n)s times (its worker stopped). Please request "
+                "it again; if it fails again, ask an administrator.")
+        % {"n": settings.EXPORT_ATTEMPTS},
+    )  # fmt: skip
+    dead.update(
+        status=ExportStatus.QUEUED, rows_done=0, heartbeat_at=None,
+        error=_("Interrupted (its worker stopped); restarted automatically."),
+    )  # fmt: skip
+    # Queued and not picked up for a while: the task message is lost (broker down or
+    # restarted). A second message is harmless: the run's claim is conditional.
+    waiting = Export.objects.filter(status=ExportStatus.QUEUED).filter(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, requested_at__lt=stale)
+    )
+    ids = list(waiting.values_list("pk", flat=True)[:500])
+    Export.objects.filter(pk__in=ids).update(heartbeat_at=now)
+    for pk in ids:
+        outbox.enqueue(task, pk)
+    return len(ids), failed
+
+
+def _export_run_claimed(export_id, *, retryable):
     export = Export.objects.select_related("requested_by").get(pk=export_id)
     try:
         with translation.override(export.filters.get("language") or settings.LANGUAGE_CODE):
@@ -451,6 +493,7 @@ _MEASURES = {
     Indicator.CATEGORY_RISE: _measure_rise,
     Indicator.PRODUCT_RISE: _measure_rise,
     Indicator.SATISFACTION_BELOW: _measure_satisfaction,
+    Indicator.VOLUME_OVER_FORECAST: alerts_volume.measure_volume,
 }
 
 

@@ -22,3 +22,9 @@ def export_run(self, export_id):
     """Run one on-demand export (idempotent: a second delivery finds it claimed). I/O errors
     put it back in the queue while retries remain (BaseTask's backoff)."""
     services.export_run(export_id=export_id, retryable=self.request.retries < self.max_retries)
+
+
+@shared_task
+def export_sweep():
+    """Every minute: restart or fail exports whose worker died; re-enqueue lost ones."""
+    return services.export_sweep()

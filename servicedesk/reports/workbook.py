@@ -15,7 +15,6 @@ Excel charts referencing the sheet's cells, not pictures.
 from itertools import zip_longest
 
 from django.utils import translation
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from openpyxl import Workbook
@@ -23,6 +22,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, PieChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+
+from servicedesk import spreadsheet
 
 COUNT = "#,##0"
 HOURS = "0.0"
@@ -59,6 +60,7 @@ SHEETS = [
     ("problems", gettext_lazy("Top problems")),
     ("followup_actions", gettext_lazy("Follow-up actions")),
     ("recalls", gettext_lazy("Recalls")),
+    ("agents", gettext_lazy("Agent performance")),
     ("cases", gettext_lazy("Case list")),
 ]
 
@@ -95,10 +97,6 @@ CASE_LIST_COLUMNS = [
 CASE_LIST_MAX_ROWS = 1_048_575
 
 
-def _text(value):
-    return str(value) if isinstance(value, Promise) else value
-
-
 class Sheet:
     """A write-only worksheet that knows which row it is on (charts need the cells)."""
 
@@ -112,16 +110,9 @@ class Sheet:
         self.row = 0
 
     def cell(self, value, number_format=None, *, font=None, fill=None, alignment=None):
-        cell = WriteOnlyCell(self.ws, value=_text(value))
-        if number_format:
-            cell.number_format = number_format
-        if font:
-            cell.font = font
-        if fill:
-            cell.fill = fill
-        if alignment:
-            cell.alignment = alignment
-        return cell
+        return spreadsheet.cell(
+            self.ws, value, number_format, font=font, fill=fill, alignment=alignment
+        )
 
     def append(self, values, formats=()):
         cells = []
@@ -131,8 +122,8 @@ class Sheet:
             elif number_format:
                 cells.append(self.cell(value, number_format))
             else:
-                cells.append(_text(value))
-        self.ws.append(cells)
+                cells.append(value)
+        self.ws.append(spreadsheet.row(self.ws, cells))
         self.row += 1
         return self.row
 
@@ -624,11 +615,18 @@ def _cases(wb, title, rows):
             if out[i] is not None:
                 cell.value = out[i]
                 out[i] = cell
-        append(out)
+        append(spreadsheet.row(s.ws, out))
         count += 1
     s.row += count
     s.ws.auto_filter.ref = f"A1:{get_column_letter(len(CASE_LIST_COLUMNS))}{count + 1}"
     return count
+
+
+def _agents(wb, title, f):
+    # Its own module (servicedesk.workforce's figures); imported here, once this one is loaded.
+    from .workbook_agents import agents_sheet
+
+    return agents_sheet(wb, title, f)
 
 
 def build_workbook(figures, case_rows, path, language="zh-hans"):
@@ -654,6 +652,7 @@ def build_workbook(figures, case_rows, path, language="zh-hans"):
             "problems": lambda t: _problems(wb, t, figures),
             "followup_actions": lambda t: workbook_actions.write(wb, t, figures),
             "recalls": lambda t: workbook_recalls.write(wb, t, figures),
+            "agents": lambda t: _agents(wb, t, figures),
             "cases": lambda t: _cases(wb, t, case_rows),
         }
         # Keyed by the sheet's title as written: what the admin shows next to the report.

@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from .models import Department, Membership, Notification, User
@@ -44,14 +46,54 @@ class DepartmentAdmin(admin.ModelAdmin):
     prepopulated_fields = {"code": ["name"]}
 
 
+class EmailStateFilter(admin.SimpleListFilter):
+    title = _("e-mail")
+    parameter_name = "email"
+
+    def lookups(self, request, model_admin):
+        return [("pending", _("Waiting to be sent")), ("dead", _("Given up (dead letter)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.email_pending()
+        if self.value() == "dead":
+            return queryset.email_dead()
+        return queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["subject", "recipient", "created_at", "read_at", "emailed_at"]
-    list_filter = [("read_at", admin.EmptyFieldListFilter)]
+    list_display = ["subject", "recipient", "created_at", "read_at", "email_state"]
+    list_filter = [("read_at", admin.EmptyFieldListFilter), EmailStateFilter]
     list_select_related = ["recipient"]
     search_fields = ["subject", "body"]
     readonly_fields = [f.name for f in Notification._meta.fields]
-    actions = ["mark_read"]
+    actions = ["mark_read", "retry_email"]
+
+    @admin.display(description=_("e-mail"))
+    def email_state(self, obj):
+        if not obj.email_wanted:
+            return "—"
+        if obj.emailed_at:
+            return _("Sent %(at)s") % {"at": date_format(localtime(obj.emailed_at), "Y-m-d H:i")}
+        if obj.email_failed_at:
+            return _("Given up after %(n)s attempts: %(error)s") % {
+                "n": obj.email_attempts,
+                "error": obj.email_error,
+            }
+        if obj.email_attempts:
+            return _("Waiting (attempt %(n)s failed: %(error)s)") % {
+                "n": obj.email_attempts,
+                "error": obj.email_error,
+            }
+        return _("Waiting to be sent")
+
+    @admin.action(description=_("Try the e-mail again"), permissions=["view"])
+    def retry_email(self, request, queryset):
+        from .services import notification_email_retry
+
+        n = notification_email_retry(notifications=queryset)
+        self.message_user(request, _("%(n)s e-mails will be tried again.") % {"n": n})
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

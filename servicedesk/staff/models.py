@@ -103,7 +103,12 @@ class NotificationQuerySet(models.QuerySet):
         return self.filter(read_at__isnull=True)
 
     def email_pending(self):
-        return self.filter(email_wanted=True, emailed_at__isnull=True)
+        """E-mails still to send (not sent, not given up on)."""
+        return self.filter(email_wanted=True, emailed_at__isnull=True, email_failed_at__isnull=True)
+
+    def email_dead(self):
+        """E-mails given up on (refused by the mail server, or out of attempts)."""
+        return self.filter(email_failed_at__isnull=False, emailed_at__isnull=True)
 
 
 class Notification(models.Model):
@@ -127,6 +132,12 @@ class Notification(models.Model):
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     email_wanted = models.BooleanField(_("send by e-mail"), default=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    # The outbox (servicedesk.outbox): when the e-mail is next due (a claim pushes it one lease
+    # ahead), how often it was tried, why it last failed, and when it was given up on.
+    email_due_at = models.DateTimeField(_("e-mail due"), null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(_("e-mail attempts"), default=0)
+    email_error = models.TextField(_("e-mail error"), blank=True)
+    email_failed_at = models.DateTimeField(_("e-mail given up at"), null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -148,7 +159,9 @@ class Notification(models.Model):
             models.Index(
                 fields=["id"],
                 name="notification_email_queue_idx",
-                condition=models.Q(email_wanted=True, emailed_at__isnull=True),
+                condition=models.Q(
+                    email_wanted=True, emailed_at__isnull=True, email_failed_at__isnull=True
+                ),
             ),
         ]
 

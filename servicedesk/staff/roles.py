@@ -55,6 +55,10 @@ _CASE_WORK = [
     "staff.view_department",
     "staff.view_notification",
     "staff.change_notification",
+    "rota.view_*",
+    # Their own QA reviews (the admin narrows the list) and the cases offered to them as backup.
+    "workforce.view_qareview",
+    "workforce.view_backupoffer",
 ]
 
 ROLE_PERMISSIONS = {
@@ -93,6 +97,8 @@ ROLE_PERMISSIONS = {
         "reports.add_export",
         "staff.view_user",
         "django_celery_beat.view_*",
+        "rota.*",
+        "workforce.*",
     ],
     MANAGER: [
         *_CASE_WORK,
@@ -102,6 +108,8 @@ ROLE_PERMISSIONS = {
         "reports.*",
         "staff.view_*",
         "django_celery_beat.view_*",
+        "rota.*",
+        "workforce.*",
     ],
     ADMINISTRATOR: ["*"],
 }

@@ -1,9 +1,22 @@
 """Notifying staff: an in-app row per recipient and event, plus an e-mail sent from the
-database outbox (`notification_send_pending`) by a task after commit."""
+database outbox (`notification_send_pending`, the pattern of servicedesk.outbox) by a task
+after commit and by a sweep every 5 minutes."""
 
+import contextlib
+import datetime
+import logging
+import smtplib
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.utils import timezone
+
+from servicedesk import outbox
 
 from .models import Notification
+
+logger = logging.getLogger(__name__)
 
 
 def notify(*, recipients, event_key, subject, body="", link="", email=True):
@@ -52,41 +65,84 @@ def notify_bulk(notices):
 def _enqueue_pending():
     from .tasks import send_pending_notification_emails
 
-    send_pending_notification_emails.delay()
+    outbox.enqueue(send_pending_notification_emails)
 
 
-def notification_send_pending(*, limit=200):
-    """Send every notification e-mail not yet sent, in batches over one mail connection.
-    Rows are claimed with row locks (skipping those another worker holds) and marked sent in
-    the same transaction, so two workers never send the same e-mail."""
-    from django.conf import settings
-    from django.core.mail import EmailMessage, get_connection
-    from django.db import connection as db
-    from django.utils import timezone
+def _email(n):
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or "localhost"
+    return EmailMessage(
+        n.subject,
+        f"{n.body}\n\n{settings.SITE_URL}{n.link}" if n.link else n.body,
+        None,
+        [n.recipient.email],
+        # The same Message-ID on a resend (a worker died between sending and marking): mail
+        # clients show one message.
+        headers={"Message-ID": f"<notification.{n.pk}@{domain}>"},
+    )
 
+
+def notification_send_pending(*, group=None):
+    """Send the notification e-mails that are due: claim a small group, send each over one
+    SMTP session and mark it sent at once (servicedesk.outbox). Returns the count sent.
+
+    A worker killed mid-group resends at most the message in flight once the claim's lease
+    ends; a recipient the server refuses (5xx) is given up on alone, with its error; other
+    failures are retried with backoff until NOTIFICATION_EMAIL_ATTEMPTS."""
+    group = group or settings.OUTBOX_GROUP_SIZE
+    lease = datetime.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
     sent = 0
     while True:
-        with transaction.atomic():
-            queryset = Notification.objects.email_pending().order_by("pk")
-            if db.features.has_select_for_update_skip_locked:
-                queryset = queryset.select_for_update(skip_locked=True, of=("self",))
-            batch = list(queryset.select_related("recipient")[:limit])
-            if not batch:
-                return sent
-            messages = [
-                EmailMessage(
-                    n.subject,
-                    f"{n.body}\n\n{settings.SITE_URL}{n.link}" if n.link else n.body,
-                    None,
-                    [n.recipient.email],
-                )
-                for n in batch
-            ]
-            get_connection().send_messages(messages)
-            now = timezone.now()
-            for n in batch:
-                n.emailed_at = now
-            Notification.objects.bulk_update(batch, ["emailed_at"])
-            sent += len(batch)
-        if len(batch) < limit:
+        now = timezone.now()
+        ids = outbox.claim(
+            Notification.objects.email_pending(), due_field="email_due_at",
+            attempts_field="email_attempts", now=now, lease=lease, limit=group,
+        )  # fmt: skip
+        if not ids:
             return sent
+        batch = list(Notification.objects.filter(pk__in=ids).select_related("recipient"))
+        batch.sort(key=lambda n: n.pk)
+        try:
+            connection = get_connection()
+            connection.open()
+        except (OSError, smtplib.SMTPException) as exc:  # the server is down: all wait
+            for n in batch:
+                _email_failed(n, exc, permanent=False)
+            return sent
+        try:
+            for n in batch:
+                try:
+                    connection.send_messages([_email(n)])
+                except (OSError, smtplib.SMTPException) as exc:
+                    _email_failed(n, exc, permanent=outbox.is_permanent(exc))
+                    continue
+                Notification.objects.filter(pk=n.pk).update(
+                    emailed_at=timezone.now(), email_due_at=None, email_error=""
+                )
+                sent += 1
+        finally:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                connection.close()
+
+
+def _email_failed(n, exc, *, permanent):
+    now = timezone.now()
+    give_up = permanent or n.email_attempts >= settings.NOTIFICATION_EMAIL_ATTEMPTS
+    logger.warning(
+        "Notification %s to %s: e-mail failed (attempt %s%s): %s", n.pk, n.recipient.email,
+        n.email_attempts, ", given up" if give_up else "", exc,
+    )  # fmt: skip
+    Notification.objects.filter(pk=n.pk, emailed_at__isnull=True).update(
+        email_error=outbox.error_text(exc),
+        email_due_at=None if give_up else now + outbox.backoff(n.email_attempts),
+        email_failed_at=now if give_up else None,
+    )
+
+
+def notification_email_retry(*, notifications):
+    """Give e-mails that were given up on another round of attempts (the admin's action)."""
+    n = notifications.email_dead().update(
+        email_failed_at=None, email_due_at=None, email_attempts=0, email_error=""
+    )
+    if n:
+        transaction.on_commit(_enqueue_pending)
+    return n

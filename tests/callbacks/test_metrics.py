@@ -165,6 +165,7 @@ def test_improvement_comes_from_the_unrounded_scores():
     assert m.satisfaction_score(this_period) - m.satisfaction_score(last_period) == Decimal("0.12")
     assert m.score_improvement(this_period, last_period) == Decimal("0.13")
     assert m.score_improvement([], last_period) is None
+    assert m.score_improvement_of_counts({4: 2, 5: 1}, {5: 5, 4: 19}) == Decimal("0.13")
 
 
 def test_improvement():

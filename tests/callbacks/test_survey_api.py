@@ -139,6 +139,14 @@ def test_invalid_answers_are_400_by_question_code_and_save_nothing(api, survey, 
     assert_nothing_saved(survey)
 
 
+def test_a_nul_byte_in_a_text_answer_is_400_not_500(api, survey, in_window):
+    # PostgreSQL refuses NUL in text: without the check the INSERT fails after validation.
+    response = post(api, survey, {"answers": answers(survey, suggestions="送货\x00太慢")})
+    assert response.status_code == 400
+    assert response.json()["answers"]["suggestions"] == ["Null characters are not allowed."]
+    assert_nothing_saved(survey)
+
+
 @pytest.mark.parametrize("body", [{}, {"answers": "满意"}, {"answers": [1, 2]}])
 def test_malformed_body_is_400(api, survey, in_window, body):
     response = post(api, survey, body)

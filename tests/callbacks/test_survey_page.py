@@ -129,6 +129,7 @@ def test_second_submit_is_refused_with_a_clear_page(client, survey, in_window):
         ({"quality": "999999"}, "quality"),  # not one of the choices
         ({"attitude": "满意 OR 1=1"}, "attitude"),
         ({"suggestions": "长" * 2001}, "suggestions"),  # over 2000 characters
+        ({"suggestions": "送货\x00太慢"}, "suggestions"),  # PostgreSQL refuses NUL in text
     ],
 )
 def test_bad_input_shows_errors_next_to_the_question_and_saves_nothing(
@@ -291,3 +292,14 @@ def test_case_subject_is_escaped(client, resolve_case, in_window):
     page = client.get(url(survey)).content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;屏幕有坏点" in page
     assert "<script>alert(1)" not in page
+
+
+def test_answering_works_when_the_cache_is_down(client, survey, in_window, caplog):
+    from tests.servicedesk.test_ratelimit import unreachable_redis_cache
+
+    with override_settings(CACHES=unreachable_redis_cache(), SURVEY_RATE_LIMIT="1/h"):
+        assert client.post(url(survey), form_data(survey, overall=None)).status_code == 200
+        response = client.post(url(survey), form_data(survey))
+    assert response.status_code == 302
+    assert Response.objects.filter(survey=survey).count() == 1
+    assert "cache is unavailable" in caplog.text

@@ -12,6 +12,7 @@ from tests.conftest import wait_until
 from .conftest import at
 
 
+@pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_resolved_case_leads_to_a_survey_email_sent_by_the_worker(
     live_worker, resolve_case, settings

@@ -574,8 +574,9 @@ def test_detail_has_timeline_and_contacts(agent, handler, assigned_case):
 # --- performance -------------------------------------------------------------------------
 
 
-# Token and user, permissions (user's, groups'), the user's groups, count, page.
-LIST_QUERIES = 6
+# Token and user, permissions (user's, groups'), the user's groups, the user's department
+# ids (visibility), count, page.
+LIST_QUERIES = 7
 # Plus the prefetched timeline, contacts and departments and a membership check per step on offer.
 DETAIL_QUERIES = 12
 

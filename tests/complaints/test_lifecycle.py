@@ -5,7 +5,7 @@ import threading
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django_fsm import TransitionNotAllowed
 
 from complaints import services
@@ -268,6 +268,29 @@ def test_timeline_entries_cannot_be_edited_or_deleted(new_case):
     with pytest.raises(ValidationError):
         event.delete()
     assert CaseEvent.objects.get(pk=event.pk).message != "改掉记录"
+
+
+@pytest.mark.postgres
+def test_the_database_refuses_to_change_or_delete_timeline_entries(new_case):
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's (CaseEvent.save/delete refuse too)")
+    event = new_case.events.first()
+    # Around the model: a bulk update, a bulk delete, raw SQL, a cascade from the case.
+    attempts = [
+        lambda: CaseEvent.objects.filter(pk=event.pk).update(message="改掉记录"),
+        lambda: CaseEvent.objects.filter(pk=event.pk).delete(),
+        lambda: connection.cursor().execute(
+            "UPDATE complaints_caseevent SET message = 'x' WHERE id = %s", [event.pk]
+        ),
+        lambda: Case.objects.filter(pk=new_case.pk).delete(),
+    ]
+    for attempt in attempts:
+        with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+            attempt()
+    assert CaseEvent.objects.get(pk=event.pk).message == event.message
+    # Appending still works.
+    CaseEvent.objects.create(case=new_case, kind=EventKind.PROGRESS, message="补充记录")
+    assert new_case.events.filter(message="补充记录").exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -153,6 +153,44 @@ def test_four_eyes_covers_who_submitted_someone_elses_draft(published_plan, supe
     services.plan_revision_approve(revision=draft, user=manager2, reason="同意")
 
 
+def test_four_eyes_covers_whoever_edited_the_content(published_plan, supervisor, manager,
+                                                      manager2):  # fmt: skip
+    plan, _ = published_plan
+    draft = draft_of(plan, supervisor)
+    services.plan_revision_update(revision=draft, user=manager, objectives="经理改过的目标")
+    services.plan_revision_submit(revision=draft, user=supervisor, reason="请审批")
+    with pytest.raises(ValidationError) as exc:
+        services.plan_revision_approve(revision=draft, user=manager, reason="同意")
+    assert exc.value.code == "four_eyes"
+    assert "four-eyes" in exc.value.messages[0]
+    draft.refresh_from_db()
+    assert draft.state == RevisionState.PENDING_APPROVAL
+    assert services.available_revision_actions(draft, manager) == []
+    services.plan_revision_approve(revision=draft, user=manager2, reason="同意")
+
+
+def test_four_eyes_covers_whoever_edited_a_stage(published_plan, supervisor, manager, manager2):
+    plan, _ = published_plan
+    draft = draft_of(plan, supervisor)
+    stage = draft.stages.first()
+    stage.name = "经理改过的阶段"
+    services.plan_revision_save_row(revision=draft, user=manager, row=stage)
+    services.plan_revision_submit(revision=draft, user=supervisor, reason="请审批")
+    with pytest.raises(ValidationError) as exc:
+        services.plan_revision_approve(revision=draft, user=manager, reason="同意")
+    assert exc.value.code == "four_eyes"
+
+
+def test_a_reviewer_who_rejected_may_review_the_resubmission(published_plan, supervisor, manager):
+    plan, _ = published_plan
+    revision = pending(plan, supervisor)
+    services.plan_revision_reject(revision=revision, user=manager, reason="请补充")
+    services.plan_revision_update(revision=revision, user=supervisor, objectives="补充后的目标")
+    services.plan_revision_submit(revision=revision, user=supervisor, reason="已补充")
+    approved = services.plan_revision_approve(revision=revision, user=manager, reason="同意")
+    assert approved.state == RevisionState.PUBLISHED
+
+
 @pytest.mark.parametrize("role", [roles.AGENT, roles.HANDLER, roles.SUPERVISOR])
 def test_only_managers_approve_or_reject(published_plan, supervisor, make_user, department, role):
     plan, _ = published_plan

@@ -441,9 +441,12 @@ def test_running_twice_makes_one_file(client, supervisor, cases, settings):
 def test_export_left_running_by_a_dead_worker_is_taken_again(supervisor, cases, settings):
     start = timezone.now()
     export = services.export_request(kind=ExportKind.CASES, user=supervisor, filters={})
-    Export.objects.filter(pk=export.pk).update(status=ExportStatus.RUNNING, started_at=start)
+    Export.objects.filter(pk=export.pk).update(
+        status=ExportStatus.RUNNING, started_at=start, heartbeat_at=start
+    )
     assert services.export_run(export_id=export.pk) is None  # still running elsewhere
-    later = start + datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    # its worker stopped beating: minutes later, not after the task time limit
+    later = start + datetime.timedelta(seconds=settings.EXPORT_STALE_SECONDS + 1)
     with time_machine.travel(later, tick=False):
         export = services.export_run(export_id=export.pk)
     assert export.status == ExportStatus.DONE

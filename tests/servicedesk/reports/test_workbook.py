@@ -24,11 +24,11 @@ GENERATED = at(2026, 12, 1, 2)
 EN_SHEETS = [
     "Summary", "By channel", "By type & category", "By department", "By person",
     "Deadlines (SLA)", "Satisfaction & follow-ups", "Returns & exchanges", "Top problems",
-    "Follow-up actions", "Recalls", "Case list",
+    "Follow-up actions", "Recalls", "Agent performance", "Case list",
 ]  # fmt: skip
 ZH_SHEETS = [
     "概览", "按渠道", "按类型和类别", "按部门", "按人员", "时限", "满意度与回访", "退换货",
-    "重复问题", "回访整改项", "召回", "工单列表",
+    "重复问题", "回访整改项", "召回", "坐席绩效", "工单列表",
 ]  # fmt: skip
 
 

@@ -1,0 +1,291 @@
+"""The escalation sweep's bulk parts: raising case escalations in set-based SQL on
+PostgreSQL, and turning what one sweep raised into notifications — one per escalation for a
+few, one digest per person when many fall due at once.
+
+services.sla_sweep owns the workflow (claims, transactions, recipients); the row-by-row path
+in services stays the reference (SQLite, technical requests) and the same tests run on both.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import sla
+from .models import ACTIVE_STATES, FINAL_STATES, Case, CaseEvent, EventKind, SlaBreach, State
+
+# How many escalations of one sweep a person is told about one by one; beyond it, one digest.
+DIGEST_LIST_LIMIT = 200
+
+
+@dataclass
+class Raised:
+    """One escalation a sweep raised, with what each way of telling people needs."""
+
+    key: str  # event key of the one-by-one notification
+    link: str
+    number: str
+    case_subject: str
+    stage: str
+    level: int
+    due_at: datetime.datetime
+    department: str
+    people: list = field(default_factory=list)
+
+    def notice(self):
+        """(subject, body) of the one-by-one notification (built only when one is sent)."""
+        return notice_text(
+            self.number, self.case_subject, self.stage, self.level, self.due_at, self.department
+        )
+
+
+def stage_label(stage):
+    from .models import SlaStage
+
+    return str(dict(SlaStage.choices)[stage])
+
+
+def notice_text(number, case_subject, stage, level, due_at, department_name):
+    """(subject, body) of the notification for one escalation."""
+    subject = _("Case %(number)s: %(stage)s overdue (escalation level %(level)s)") % {
+        "number": number,
+        "stage": stage_label(stage),
+        "level": level,
+    }
+    body = _(
+        "%(subject)s\nDeadline: %(due)s\nDepartment: %(department)s\nSubject: %(case_subject)s"
+    ) % {
+        "subject": subject,
+        "due": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M"),
+        "department": department_name or "-",
+        "case_subject": case_subject,
+    }
+    return subject, body
+
+
+def digest_text(items):
+    """(subject, body) of one person's digest of `items` (Raised)."""
+    cases = len({r.number for r in items})
+    subject = _("%(count)s escalations in %(cases)s cases: deadlines missed") % {
+        "count": len(items),
+        "cases": cases,
+    }
+    lines = [subject, ""]
+    by_level, by_stage, by_department = {}, {}, {}
+    for r in items:
+        by_level[r.level] = by_level.get(r.level, 0) + 1
+        by_stage[r.stage] = by_stage.get(r.stage, 0) + 1
+        by_department[r.department or "-"] = by_department.get(r.department or "-", 0) + 1
+    for level, n in sorted(by_level.items()):
+        lines.append(_("Escalation level %(level)s: %(count)s") % {"level": level, "count": n})
+    lines.append("")
+    lines.append(_("By stage:"))
+    lines += [
+        f"  {stage_label(s)}: {n}" for s, n in sorted(by_stage.items(), key=lambda kv: -kv[1])
+    ]
+    lines.append(_("By department:"))
+    lines += [f"  {d}: {n}" for d, n in sorted(by_department.items(), key=lambda kv: -kv[1])]
+    lines.append("")
+    lines.append(_("Cases:"))
+    ordered = sorted(items, key=lambda r: (-r.level, r.number, r.stage))
+    for r in ordered[:DIGEST_LIST_LIMIT]:
+        lines.append(
+            f"  {r.number}  L{r.level}  {stage_label(r.stage)}  {r.department or '-'}  "
+            f"{r.case_subject[:40]}"
+        )
+    if len(ordered) > DIGEST_LIST_LIMIT:
+        lines.append(
+            _("… and %(count)s more: see the case list.")
+            % {"count": len(ordered) - DIGEST_LIST_LIMIT}
+        )
+    return subject, "\n".join(lines)
+
+
+DIGEST_LINK = "/admin/complaints/case/?escalation_level__gte=1"
+
+
+def notices_for(raised, now):
+    """notify_bulk rows for what one sweep raised: each person hears of up to
+    ESCALATION_DIGEST_OVER escalations one by one, of more in one digest."""
+    per_person = {}
+    for r in raised:
+        for user in r.people:
+            per_person.setdefault(user.pk, (user, []))[1].append(r)
+    notices = []
+    for user, items in per_person.values():
+        if len(items) <= settings.ESCALATION_DIGEST_OVER:
+            notices += [(user, r.key, *r.notice(), r.link) for r in items]
+        else:
+            # Two sweeps at once claim different cases: the first number keeps their keys apart.
+            first = min(r.number for r in items)
+            key = f"escalation-digest:{now:%Y%m%dT%H%M%S}:{first}"
+            notices.append((user, key, *digest_text(items), DIGEST_LINK))
+    return notices
+
+
+# --- set-based case escalation (PostgreSQL) ------------------------------------------
+
+
+def _iso_sql(column):
+    """SQL rendering `column` (timestamptz) like Python's datetime.isoformat() in UTC."""
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return (
+        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+        f"date_part('microseconds', {utc})::bigint %% 1000000 <> 0 "
+        f"THEN to_char({utc}, '.US') ELSE '' END || '+00:00'"
+    )
+
+
+def _template_sql(template, values, params):
+    """A translated %-template as SQL concatenation: the literal parts become named
+    parameters (added to `params`), the placeholders the SQL expressions in `values`."""
+    parts, rest = [], template
+    while rest:
+        found = [(rest.find(f"%({name})s"), name) for name in values if f"%({name})s" in rest]
+        pos, name = min(found) if found else (len(rest), None)
+        if pos:
+            key = f"lit{len(params)}"
+            params[key] = rest[:pos]
+            parts.append(f"%({key})s")
+        if name is None:
+            break
+        parts.append(f"({values[name]})::text")
+        rest = rest[pos + len(f"%({name})s") :]
+    return " || ".join(parts) or "''"
+
+
+def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_people):
+    """Claim up to `limit` due cases (skipping rows another sweep holds), raise their
+    escalations, write breaches and timeline entries and reschedule the cases — one
+    statement. Returns (cases claimed, [(case_id, number, subject, department_id, stage,
+    due_at, level)] of the escalations raised — the breaches actually inserted).
+
+    The same rules as sla.escalations_due and Case.pending_deadlines, in SQL; the test suite
+    runs against both. `level1_people` {department_id: [usernames]}, `level1_default`
+    [usernames] (no department, or nobody there), `level2_people` [usernames]."""
+    case_t, breach_t, event_t = (m._meta.db_table for m in (Case, SlaBreach, CaseEvent))
+    level2_after = datetime.timedelta(hours=settings.ESCALATION_LEVEL2_AFTER_HOURS)
+    active = ", ".join(f"'{s.value}'" for s in ACTIVE_STATES)
+    final = ", ".join(f"'{s.value}'" for s in FINAL_STATES)
+    columns = ["id", "number", "subject", "department_id", "state", "escalation_level"]
+    columns += [column for pair in sla.CASE_STAGES.values() for column in pair]
+    stages = []
+    for order, (stage, (due_col, done_col)) in enumerate(sla.CASE_STAGES.items(), 1):
+        if stage == sla.FIRST_RESPONSE:
+            still_open = f"c.state NOT IN ({final})"
+        elif stage == sla.SATISFACTION:
+            still_open = f"c.state = '{State.RESOLVED.value}'"
+        else:
+            still_open = f"c.state IN ({active})"
+        stages.append(f"('{stage}', c.{due_col}, {order}, {still_open} AND c.{done_col} IS NULL)")
+    # Rolling stages (the daily progress update): due while set and the case is active.
+    for order, (stage, due_col) in enumerate(sla.ROLLING_STAGES.items(), len(stages) + 1):
+        columns.append(due_col)
+        stages.append(f"('{stage}', c.{due_col}, {order}, c.state IN ({active}))")
+    all_stages = [*sla.CASE_STAGES, *sla.ROLLING_STAGES]
+    params = {}
+    for i, stage in enumerate(all_stages):
+        params[f"label{i}"] = stage_label(stage)
+    labels = " ".join(f"WHEN '{s}' THEN %(label{i})s" for i, s in enumerate(all_stages))
+    message_sql = _template_sql(
+        _("Case %(number)s: %(stage)s overdue (escalation level %(level)s)"),
+        {"number": "c.number", "stage": f"CASE b.stage {labels} END", "level": "b.level"},
+        params,
+    )
+    sql = f"""
+    WITH claimed AS (
+        -- What later steps read of the case, so none of them joins the big table again.
+        SELECT {", ".join(columns)} FROM {case_t}
+        WHERE next_escalation_at <= %(now)s
+        ORDER BY next_escalation_at
+        LIMIT %(limit)s
+        FOR UPDATE SKIP LOCKED
+    ), pending AS (
+        SELECT c.id AS case_id, s.stage, s.due, s.ord
+        FROM claimed c
+        CROSS JOIN LATERAL (VALUES {", ".join(stages)}) AS s(stage, due, ord, still_open)
+        WHERE s.still_open AND s.due IS NOT NULL
+    ), state AS (
+        -- Levels already raised for each deadline: a probe of breach_once_per_level each.
+        SELECT p.*, coalesce(k.has1, false) AS has1, coalesce(k.has2, false) AS has2
+        FROM pending p LEFT JOIN LATERAL (
+            SELECT bool_or(b.level = 1) AS has1, bool_or(b.level = 2) AS has2
+            FROM {breach_t} b
+            WHERE b.case_id = p.case_id AND b.stage = p.stage AND b.due_at = p.due
+              AND b.technical_request_id IS NULL
+        ) k ON true
+    ), raise AS (
+        SELECT case_id, stage, due, 1 AS level FROM state WHERE NOT has1 AND due <= %(now)s
+        UNION ALL
+        SELECT case_id, stage, due, 2 FROM state
+        WHERE NOT has2 AND due + %(level2_after)s <= %(now)s
+    ), schedule AS (
+        SELECT claimed.id AS case_id,
+               min(LEAST(
+                   CASE WHEN NOT s.has1 AND s.due > %(now)s THEN s.due END,
+                   CASE WHEN NOT s.has2 AND (s.has1 OR s.due <= %(now)s)
+                         AND s.due + %(level2_after)s > %(now)s
+                        THEN s.due + %(level2_after)s END
+               )) AS next_at
+        FROM claimed LEFT JOIN state s ON s.case_id = claimed.id
+        GROUP BY claimed.id
+    ), current AS (
+        SELECT DISTINCT ON (case_id) case_id, stage, due FROM pending
+        ORDER BY case_id, due, ord
+    ), levels AS (
+        SELECT case_id, max(level) AS level FROM raise GROUP BY case_id
+    ), moved AS (
+        UPDATE {case_t} c SET
+            next_escalation_at = schedule.next_at,
+            current_stage = coalesce(current.stage, ''),
+            current_due = current.due,
+            escalation_level = GREATEST(c.escalation_level, coalesce(levels.level, 0))
+        FROM schedule
+        LEFT JOIN current ON current.case_id = schedule.case_id
+        LEFT JOIN levels ON levels.case_id = schedule.case_id
+        WHERE c.id = schedule.case_id
+    ), breaches AS (
+        INSERT INTO {breach_t}
+            (case_id, technical_request_id, stage, due_at, level, escalated_at,
+             department_id, notified)
+        SELECT r.case_id, NULL, r.stage, r.due, r.level, %(now)s, c.department_id,
+               CASE WHEN r.level >= 2 THEN %(level2)s::jsonb
+                    ELSE coalesce(%(level1)s::jsonb -> (c.department_id::text),
+                                  %(level1_default)s::jsonb) END
+        FROM raise r JOIN claimed c ON c.id = r.case_id
+        ON CONFLICT DO NOTHING
+        RETURNING case_id, stage, due_at, level, notified
+    ), events AS (
+        INSERT INTO {event_t}
+            (case_id, kind, transition, from_state, to_state, message, customer_notified,
+             data, author_id, created_at)
+        SELECT b.case_id, '{EventKind.ESCALATION.value}', '', '', '', {message_sql}, false,
+               jsonb_build_object('stage', b.stage, 'level', b.level,
+                                  'due_at', {_iso_sql("b.due_at")}, 'notified', b.notified),
+               NULL, %(now)s
+        FROM breaches b JOIN claimed c ON c.id = b.case_id
+    )
+    SELECT n.claimed, b.case_id, c.number, c.subject, c.department_id, b.stage, b.due_at,
+           b.level
+    FROM (SELECT count(*) AS claimed FROM schedule) n
+    LEFT JOIN breaches b ON true
+    LEFT JOIN claimed c ON c.id = b.case_id
+    ORDER BY c.number, b.due_at, b.level
+    """
+    from psycopg.types.json import Jsonb
+
+    params.update(
+        now=now,
+        limit=limit,
+        level2_after=level2_after,
+        level1=Jsonb({str(k): v for k, v in level1_people.items()}),
+        level1_default=Jsonb(level1_default),
+        level2=Jsonb(level2_people),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return rows[0][0], [row[1:] for row in rows if row[1] is not None]

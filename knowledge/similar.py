@@ -1,0 +1,213 @@
+""" "More like this" over a `search_text` column (jieba tokens): what similar-case and
+similar-article suggestions read, in a bounded number of rows whatever the table size.
+
+Ranking every row that shares any word with a case does not scale: common words (客户, 要求,
+问题) match half the table, so the full-text index returns hundreds of thousands of rows to
+sort. Instead:
+
+1. The query's words are weighted by rarity (inverse document frequency). How many rows hold
+   a word comes from PostgreSQL's own statistics of the full-text index (`pg_stats`
+   most_common_elems of the indexed tsvector, kept by ANALYZE / autovacuum): no scan. Without
+   statistics (a fresh table, SQLite) the rows are counted, at most COUNT_CAP per word, in one
+   query.
+2. Words held by more than MAX_TERM_SHARE of the rows are too common to pick candidates. Of
+   the rest, the DISTINCTIVE_TERMS rarest pick them: a row must hold two of them (one when
+   the query has only one), which the GIN index (FTS5 on SQLite) answers from short posting
+   lists; the scan stops after CANDIDATES rows (no ORDER BY: sorting would read them all).
+3. Those few rows are ranked in Python: the summed weight of the query words each holds, half
+   as much again for words in its title; `relevance` is that as a share (0–1) of the most a
+   row could score, so it reads the same for every query and no raw score is shown.
+"""
+
+import itertools
+import math
+
+from django.db import connections, router
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+from . import text
+
+MAX_QUERY_TOKENS = 20
+MAX_TERM_SHARE = 0.05
+# Below this many rows holding it, any word may pick candidates: a small table is cheap.
+MIN_COMMON = 200
+DISTINCTIVE_TERMS = 8
+CANDIDATES = 100
+COUNT_CAP = 5000
+TITLE_WEIGHT = 0.5
+# A row sharing less than this share of the query's weight is not shown: it only shares words.
+MIN_RELEVANCE = 0.15
+
+
+def query_tokens(query):
+    """The distinct words of a query, in order (at most MAX_QUERY_TOKENS)."""
+    return list(dict.fromkeys(text.tokenize(query or "")))[:MAX_QUERY_TOKENS]
+
+
+def _connection(model):
+    return connections[router.db_for_read(model)]
+
+
+def _sqlite_fts(connection, fts_table):
+    from .search import _sqlite_has_fts
+
+    return connection.vendor == "sqlite" and _sqlite_has_fts(connection, fts_table)
+
+
+def _pg_statistics(connection, model, index_name):
+    """(rows, {word: share of rows}, share below which words are not listed) from the planner
+    statistics of the full-text index, or None when the index has none yet."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs "
+            "FROM pg_class c LEFT JOIN pg_stats s ON s.tablename = %s AND s.schemaname = "
+            "current_schema() WHERE c.oid = %s::regclass",
+            [index_name, model._meta.db_table],
+        )
+        row = cursor.fetchone()
+    if not row or row[0] is None or row[0] < 1000 or not row[1]:
+        return None  # small or never analysed: counting is cheap and exact
+    rows, elems, freqs = row
+    # The last three numbers are the minimum, maximum and null share, not per-word shares.
+    shares = dict(zip(elems, freqs[: len(elems)], strict=False))
+    return rows, shares, min(freqs[: len(elems)]) / 2
+
+
+def _counted(connection, model, tokens, fts_table):
+    """(rows, {word: rows holding it, at most COUNT_CAP}) counted in one query."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    parts, params = [f"(SELECT COUNT(*) FROM {table})"], []
+    for token in tokens:
+        if connection.vendor == "postgresql":
+            # The GIN index's own expression (Django's SearchVector), so the index serves it.
+            match = (
+                "to_tsvector('simple'::regconfig, COALESCE(search_text, '')) @@ "
+                "plainto_tsquery('simple', %s)"
+            )
+            parts.append(f"(SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {match} LIMIT %s) s)")
+            params += [token, COUNT_CAP]
+        elif _sqlite_fts(connection, fts_table):
+            parts.append(
+                f"(SELECT COUNT(*) FROM (SELECT 1 FROM {fts_table} WHERE {fts_table} MATCH %s "
+                "LIMIT %s))"
+            )
+            params += ['"{}"'.format(token.replace('"', '""')), COUNT_CAP]
+        else:
+            parts.append(
+                f"(SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE ' ' || search_text || ' ' "
+                "LIKE %s LIMIT %s) s)"
+            )
+            params += [f"% {token} %", COUNT_CAP]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        total, *counts = cursor.fetchone()
+    return total, dict(zip(tokens, counts, strict=True))
+
+
+def word_weights(model, tokens, *, fts_table, index_name):
+    """(rows in the table, {word: rows holding it}, {words the statistics do not list}). On
+    PostgreSQL with statistics the counts are estimates, and a word rarer than the rarest
+    listed one is only known to be rare. One query."""
+    connection = _connection(model)
+    if connection.vendor == "postgresql":
+        stats = _pg_statistics(connection, model, index_name)
+        if stats is not None:
+            rows, shares, unlisted = stats
+            found = {t: shares.get(t, unlisted) * rows for t in tokens}
+            return rows, found, {t for t in tokens if t not in shares}
+    rows, found = _counted(connection, model, tokens, fts_table)
+    return rows, found, set()
+
+
+def _idf(rows, found):
+    # A word every row holds still counts a little (a small table of near-duplicates).
+    return math.log((rows + 1) / (found + 0.5))
+
+
+def _match(queryset, connection, groups, fts_table):
+    """`queryset` narrowed to rows holding every word of at least one group, through the
+    full-text index."""
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        ts_query = None
+        for group in groups:
+            part = None
+            for word in group:
+                term = SearchQuery(word, config="simple")
+                part = term if part is None else part & term
+            ts_query = part if ts_query is None else ts_query | part
+        # The very expression the GIN index is built on, so the planner uses the index.
+        vector = SearchVector("search_text", config="simple")
+        return queryset.alias(search_vector=vector).filter(search_vector=ts_query)
+    if _sqlite_fts(connection, fts_table):
+        match = " OR ".join(
+            "(" + " AND ".join('"{}"'.format(w.replace('"', '""')) for w in group) + ")"
+            for group in groups
+        )
+        return queryset.filter(
+            id__in=RawSQL(f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH %s", [match])
+        )
+    condition = Q()
+    for group in groups:
+        part = Q()
+        for word in group:
+            part &= Q(search_text__contains=word)
+        condition |= part
+    return queryset.filter(condition)
+
+
+def distinctive_words(tokens, rows, found, unlisted, *, own=0):
+    """The query words that pick candidates: held by other rows (`own`: rows of the table
+    the query itself comes from), but by no more than MAX_TERM_SHARE of them; the rarest
+    first. Words the statistics do not list are rare but may be the query's own only: they
+    share the places with the rarest listed ones, in query order (the subject first)."""
+    limit = max(MAX_TERM_SHARE * rows, MIN_COMMON)
+    usable = [t for t in tokens if own < found[t] <= limit]
+    listed = sorted((t for t in usable if t not in unlisted), key=lambda t: found[t])
+    others = [t for t in usable if t in unlisted]
+    if not others:
+        return listed[:DISTINCTIVE_TERMS]
+    half = DISTINCTIVE_TERMS // 2
+    picked = listed[: max(half, DISTINCTIVE_TERMS - len(others))]
+    return picked + others[: DISTINCTIVE_TERMS - len(picked)]
+
+
+def more_like_this(queryset, query, *, fts_table, index_name, title_field, limit=5, own=0):
+    """The `limit` rows of `queryset` most like `query` (text), best first, each with
+    `relevance` in 0..1; `own` is 1 when the query is a row of the same table. Two or three
+    queries: word statistics, then at most CANDIDATES rows (in two steps when few rows share
+    two words)."""
+    tokens = query_tokens(query)
+    if not tokens:
+        return []
+    model = queryset.model
+    connection = _connection(model)
+    rows, found, unlisted = word_weights(model, tokens, fts_table=fts_table, index_name=index_name)
+    rows = max(rows, 1)
+    weight = {t: _idf(rows, found[t]) for t in tokens}
+    distinctive = distinctive_words(tokens, rows, found, unlisted, own=own)
+    if not distinctive:
+        return []
+    groups = list(itertools.combinations(distinctive, 2)) if len(distinctive) > 1 else [distinctive]
+    # No ORDER BY: sorting would read every matching row; the index scan stops at the limit.
+    candidates = list(_match(queryset, connection, groups, fts_table).order_by()[:CANDIDATES])
+    if len(candidates) < limit and len(distinctive) > 1:
+        # Too few rows share two rare words: one of the three rarest will do.
+        seen = {c.pk for c in candidates}
+        singles = [[t] for t in distinctive[:3]]
+        more = _match(queryset.exclude(pk__in=seen), connection, singles, fts_table)
+        candidates += list(more.order_by()[: CANDIDATES - len(candidates)])
+    best = TITLE_WEIGHT * sum(weight.values()) + sum(weight.values()) or 1.0
+    ranked = []
+    for row in candidates:
+        words = set(row.search_text.split())
+        title = set(text.tokenize(getattr(row, title_field) or ""))
+        score = sum(weight[t] for t in tokens if t in words)
+        score += TITLE_WEIGHT * sum(weight[t] for t in tokens if t in title)
+        row.relevance = round(min(score / best, 1.0), 2)
+        if row.relevance >= MIN_RELEVANCE:
+            ranked.append((score, row.pk, row))
+    ranked.sort(key=lambda item: (-item[0], -item[1]))
+    return [row for _score, _pk, row in ranked[:limit]]

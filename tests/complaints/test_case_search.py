@@ -1,0 +1,171 @@
+"""The case list's search box and its queues at scale: exact numbers and phones through
+normalised indexed columns, the last four digits (尾号), substrings of the subject and the
+customer's name, the masking rule (issue 13 item 10), capped counts and query counts."""
+
+import pytest
+from django.urls import reverse
+
+from complaints import lookup
+from complaints.models import Case
+from servicedesk.staff import roles
+from servicedesk.staff.models import Department
+
+from .helpers import intake
+
+CHANGELIST = reverse("admin:complaints_case_changelist")
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def handler(make_user, department):
+    """Sees the department's cases with phone numbers masked."""
+    return make_user("handler", role=roles.HANDLER, departments=[department])
+
+
+@pytest.fixture
+def cases(department):
+    wang = intake(
+        department=department, subject="收到的手机屏幕碎了，要求退货", order_no="so2026-0001",
+        customer={"name": "王小明", "phone": "+86 139-1234-5678", "member_no": "vip 0042"},
+    ).case  # fmt: skip
+    zhang = intake(
+        department=department, subject="快递员态度恶劣", order_no="SO2026-0002",
+        customer={"name": "张三", "phone": "13800008000"},
+    ).case  # fmt: skip
+    other = intake(
+        department=department, subject="发票抬头开错了",
+        customer={"name": "李四", "phone": "13655550001"},
+    ).case  # fmt: skip
+    return {"wang": wang, "zhang": zhang, "other": other}
+
+
+def found(client, term):
+    response = client.get(CHANGELIST, {"q": term})
+    assert response.status_code == 200
+    return {case.number for case in response.context["cl"].result_list}
+
+
+@pytest.mark.parametrize(
+    "term,who",
+    [
+        ("13912345678", "wang"),  # full phone, any format
+        ("139 1234 5678", "wang"),
+        ("+86-139-1234-5678", "wang"),
+        ("VIP0042", "wang"),  # member number, spaces and case ignored
+        ("vip 0042", "wang"),
+        ("SO2026-0001", "wang"),  # order number, case ignored
+        ("so2026-0002", "zhang"),
+        ("屏幕碎了", "wang"),  # a piece of the subject (trigram index on PostgreSQL)
+        ("快递", "zhang"),  # two characters: a subject word through the full-text index
+        ("王小明", "wang"),  # customer name
+        ("张三", "zhang"),  # a short name, by its start
+        ("8000", "zhang"),  # the last four digits of the phone (尾号)
+        ("尾号8000", "zhang"),
+    ],
+)
+def test_the_search_box_finds_exactly_the_case(client, agent, cases, term, who):
+    client.force_login(agent)
+    assert found(client, term) == {cases[who].number}
+
+
+def test_a_case_number_finds_its_case(client, agent, cases):
+    client.force_login(agent)
+    assert found(client, cases["other"].number) == {cases["other"].number}
+
+
+def test_a_handler_who_sees_masked_phones_cannot_confirm_one_by_searching_it(
+    client, handler, cases
+):
+    client.force_login(handler)
+    for term in ["13912345678", "139-1234-5678", "+86 139 1234 5678"]:
+        assert found(client, term) == set()
+    # The last four digits, which the masked number shows, they may search.
+    assert found(client, "5678") == {cases["wang"].number}
+    # The same holds in the customer list.
+    response = client.get(reverse("admin:complaints_customer_changelist"), {"q": "13912345678"})
+    assert list(response.context["cl"].result_list) == []
+
+
+def test_an_agent_who_sees_phones_finds_by_full_phone(client, agent, cases):
+    client.force_login(agent)
+    response = client.get(reverse("admin:complaints_customer_changelist"), {"q": "13912345678"})
+    assert [c.name for c in response.context["cl"].result_list] == ["王小明"]
+
+
+def test_search_sees_only_visible_cases(client, make_user, cases):
+    elsewhere = Department.objects.create(code="tech", name="技术部")
+    outsider = make_user("outsider", role=roles.AGENT, departments=[elsewhere])
+    client.force_login(outsider)
+    assert found(client, "王小明") == set()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "13912345678"},
+        {"q": "8000"},
+        {"q": "屏幕碎了"},
+        {"q": "快递"},
+        {"scope": "mine"},
+        {"scope": "my_departments"},
+        {"scope": "unassigned"},
+        {"state": "active"},
+        {"overdue": "yes"},
+        {"urgency": "high"},
+        {"priority": "3"},
+        {"channel": "phone"},
+        {"type": "complaint"},
+        {"category": "product"},
+    ],
+)
+@pytest.mark.parametrize("role", [roles.AGENT, roles.HANDLER, roles.SUPERVISOR])
+def test_every_list_and_search_takes_at_most_twelve_queries(
+    client, make_user, department, cases, django_assert_max_num_queries, params, role
+):
+    user = make_user("reader", role=role, departments=[department])
+    client.force_login(user)
+    client.get(CHANGELIST)  # per-process caches (content types) warm
+    with django_assert_max_num_queries(12):
+        assert client.get(CHANGELIST, params).status_code == 200
+
+
+def test_the_assignee_filter_offers_the_department_staff_without_reading_cases(
+    client, agent, handler, make_user, department, cases
+):
+    elsewhere = Department.objects.create(code="tech", name="技术部")
+    make_user("stranger", role=roles.HANDLER, departments=[elsewhere])
+    client.force_login(agent)
+    response = client.get(CHANGELIST)
+    spec = next(f for f in response.context["cl"].filter_specs if f.title == "assignee")
+    names = {label for _value, label in spec.lookup_choices}
+    assert {str(agent), str(handler)} <= names and "stranger" not in names
+    assigned = {c.number for c in Case.objects.filter(assignee=handler)}
+    assert found_by_assignee(client, handler) == assigned
+
+
+def found_by_assignee(client, user):
+    response = client.get(CHANGELIST, {"assignee": user.pk})
+    return {case.number for case in response.context["cl"].result_list}
+
+
+def test_a_long_list_says_more_than_instead_of_counting_everything(
+    client, agent, cases, monkeypatch
+):
+    from complaints.admin_list import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "COUNT_CAP", 2)
+    client.force_login(agent)
+    response = client.get(CHANGELIST)
+    assert response.context["cl"].result_count == 2
+    assert "more than 2 cases" in response.content.decode()
+    assert Case.objects.count() == 3
+
+
+def test_a_phone_tail_is_four_digits_with_or_without_its_word():
+    assert lookup.phone_tail("8000") == "8000"
+    assert lookup.phone_tail(" 尾号 8000 ") == "8000"
+    assert lookup.phone_tail("18000") is None and lookup.phone_tail("80a0") is None

@@ -1,0 +1,121 @@
+"""Intake under load: the least-loaded handler is chosen from open cases only (a long case
+history does not count, nor make it slower), stays correct when intakes run concurrently,
+and a create through the API costs a bounded number of queries."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from complaints import services
+from complaints.models import Case, RoutingRule, State
+from servicedesk.staff import roles
+from servicedesk.staff.models import Department
+
+from .helpers import intake
+from .test_api import CASES, body, client_for
+
+
+@pytest.fixture
+def tech(db):
+    return Department.objects.create(code="tech", name="技术部")
+
+
+@pytest.fixture
+def tech_rule(tech):
+    return RoutingRule.objects.create(name="技术问题", category="technical", department=tech)
+
+
+def finish(cases):
+    """Take cases off everyone's desk (closed long ago): history, not load."""
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(state=State.CLOSED)
+
+
+def test_only_open_cases_count_as_load(tech, tech_rule, make_user):
+    veteran = make_user("veteran", role=roles.HANDLER, departments=[tech])
+    newcomer = make_user("newcomer", role=roles.HANDLER, departments=[tech])
+    history = [intake(category="technical", department=tech, assignee=veteran).case
+               for _ in range(5)]  # fmt: skip
+    finish(history)
+    busy = [intake(category="technical", department=tech, assignee=newcomer).case
+            for _ in range(2)]  # fmt: skip
+
+    case = intake(subject="APP登录后闪退", category="technical").case
+
+    assert case.assignee == veteran  # 0 open cases against the newcomer's 2
+    assert case.state == State.ASSIGNED
+    finish(busy)
+    assert intake(subject="无法导出报表", category="technical").case.assignee == newcomer
+
+
+def test_agents_count_but_supervisors_and_other_departments_do_not(tech, tech_rule, make_user):
+    other = Department.objects.create(code="logistics", name="物流部")
+    make_user("elsewhere", role=roles.HANDLER, departments=[other])
+    make_user("boss", role=roles.SUPERVISOR, departments=[tech])
+    desk = make_user("desk", role=roles.AGENT, departments=[tech])
+    assert intake(category="technical").case.assignee == desk
+    assert services.least_loaded_handler(other).username == "elsewhere"
+    assert services.least_loaded_handler(Department.objects.create(code="x", name="空")) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_intakes_share_the_work_evenly(make_user):
+    tech = Department.objects.create(code="tech", name="技术部")
+    RoutingRule.objects.create(name="技术问题", category="technical", department=tech)
+    handlers = [make_user(f"h{i}", role=roles.HANDLER, departments=[tech]) for i in range(3)]
+    errors = []
+    barrier = threading.Barrier(6)
+
+    def worker(i):
+        try:
+            barrier.wait()
+            for j in range(2):
+                intake(customer={"name": f"并发{i}", "phone": f"1370000{i:02d}{j:02d}"},
+                       subject=f"第{i}-{j}号：系统报错无法登录", category="technical")  # fmt: skip
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    loads = [Case.objects.filter(assignee=h, state=State.ASSIGNED).count() for h in handlers]
+    assert loads == [4, 4, 4]
+
+
+def statements(queries):
+    """The statements that read or write rows (not BEGIN/COMMIT, which SQLite logs)."""
+    control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
+    return [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(control)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_api_create_costs_at_most_15_queries(agent, make_user):
+    tech = Department.objects.create(code="tech", name="技术部")
+    for i in range(3):
+        make_user(f"handler{i}", role=roles.HANDLER, departments=[tech])
+    RoutingRule.objects.create(name="产品问题", category="product", department=tech)
+    client = client_for(agent)
+    returning = {"name": "老客户", "phone": "13900000001"}
+    first = client.post(CASES, body(customer=returning), format="json")
+    assert first.status_code == 201
+
+    with CaptureQueriesContext(connection) as queries:
+        new = client.post(CASES, body(customer={"name": "新客户", "phone": "13900000002"},
+                                      subject="发票抬头开错了"), format="json")  # fmt: skip
+    assert len(statements(queries)) <= 15, "\n".join(statements(queries))
+    with CaptureQueriesContext(connection) as queries:
+        again = client.post(CASES, body(customer=returning, subject="快递员态度恶劣"),
+                            format="json")  # fmt: skip
+    assert len(statements(queries)) <= 15, "\n".join(statements(queries))
+
+    assert (new.status_code, again.status_code) == (201, 201)
+    cases = Case.objects.filter(number__in=[new.json()["number"], again.json()["number"]])
+    assert {c.customer_is_new for c in cases} == {True, False}
+    assert {c.assignee.username for c in cases} == {"handler1", "handler2"}
+    assert all(c.state == State.ASSIGNED for c in cases)
