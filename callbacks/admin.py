@@ -972,4 +972,4 @@ class ResponseAdmin(ReadOnlyAdmin):
 
 
 # The planning side (follow-up plans, deliveries, samples) and the metrics page.
-from . import admin_metrics, admin_planning  # noqa: E402, F401
+from . import admin_followup_report, admin_metrics, admin_planning, admin_recall  # noqa: E402, F401

@@ -7,6 +7,8 @@ table for every chart. The figures come from callbacks.stats; nothing is compute
 their display.
 """
 
+import datetime
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
@@ -15,7 +17,7 @@ from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from . import charts, metrics, stats
+from . import charts, loyalty, metrics, stats
 from .models import SatisfactionSummary
 
 DASH = "—"
@@ -181,6 +183,12 @@ class SatisfactionSummaryAdmin(admin.ModelAdmin):
             )
             trend = stats.monthly_trend(last_day=data["to"])
             context.update(page_context(summary, trend))
+            repeat = loyalty.repeat_purchase(
+                stats.day_start(data["from"]),
+                stats.day_start(data["to"] + datetime.timedelta(days=1)),
+            )
+            context["repeat"] = repeat
+            context["repeat_text"] = _pct(repeat.rate)
             query = {
                 "from": data["from"].isoformat(),
                 "to": data["to"].isoformat(),

@@ -24,13 +24,15 @@ from django.utils.translation import gettext_lazy
 from complaints.admin import NormalizedPhoneSearchMixin
 from complaints.models import CustomerKind, CustomerTier
 
-from . import services
+from . import followup_plans, rewards, services
 from .models import (
     Delivery,
     FollowUpPlan,
     FollowUpPlanKind,
     FollowUpStatus,
+    OpinionCategory,
     Questionnaire,
+    RewardCoupon,
     Sample,
 )
 
@@ -111,8 +113,9 @@ class FollowUpPlanAdmin(admin.ModelAdmin):
     form = FollowUpPlanForm
     list_display = [
         "name", "kind", "tier", "every_months", "working_days_after_delivery", "questionnaire",
-        "is_active", "waiting",
+        "is_active", "approval", "waiting",
     ]  # fmt: skip
+    actions = ["approve_plans"]
     list_display_links = ["name"]
     list_editable = ["tier", "every_months", "working_days_after_delivery", "is_active"]
     list_filter = ["kind", "is_active"]
@@ -130,6 +133,31 @@ class FollowUpPlanAdmin(admin.ModelAdmin):
                 num_waiting=Count("followups", filter=Q(followups__status=FollowUpStatus.PENDING))
             )
         )
+
+    readonly_fields = ["approved_by", "approved_at"]
+
+    def get_fields(self, request, obj=None):
+        return [*super().get_fields(request, obj), "approved_by", "approved_at"]
+
+    def save_model(self, request, obj, form, change):
+        followup_plans.followup_plan_rules_changed(obj, form.changed_data)
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=gettext_lazy("approved"), boolean=True)
+    def approval(self, obj):
+        return obj.approved_at is not None
+
+    @admin.action(
+        description=gettext_lazy("Approve the selected plans (they start generating calls)"),
+        permissions=["approve"],
+    )
+    def approve_plans(self, request, queryset):
+        for plan in queryset:
+            followup_plans.followup_plan_approve(plan=plan, user=request.user)
+        self.message_user(request, _("Approved: %(n)s plan(s).") % {"n": queryset.count()})
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("callbacks.approve_followupplan")
 
     def get_changelist_form(self, request, **kwargs):
         # The rows of the editable list follow the same rules as the plan's page. Each row is
@@ -457,3 +485,72 @@ class SampleAdmin(admin.ModelAdmin):
             head,
             rows,
         )
+
+
+@admin.register(OpinionCategory)
+class OpinionCategoryAdmin(admin.ModelAdmin):
+    """The categories the written suggestions are sorted into (意见集中度)."""
+
+    list_display = ["name", "keywords", "order", "is_active"]
+    list_editable = ["keywords", "order", "is_active"]
+    search_fields = ["name", "keywords"]
+
+
+class CouponUploadForm(forms.Form):
+    codes = forms.CharField(
+        label=gettext_lazy("Coupon codes, one per line"), widget=forms.Textarea(attrs={"rows": 12})
+    )
+    batch = forms.CharField(label=gettext_lazy("batch"), max_length=100, required=False)
+
+
+@admin.register(RewardCoupon)
+class RewardCouponAdmin(admin.ModelAdmin):
+    """Thank-you coupons (001): uploaded as a list, given one per survey answer when
+    SURVEY_REWARD_ENABLED is on; never edited."""
+
+    list_display = ["code", "batch", "uploaded_at", "response", "given_at"]
+    list_filter = ["batch", ("response", admin.EmptyFieldListFilter)]
+    search_fields = ["code", "batch"]
+    list_select_related = ["response"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CouponUploadForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            added = rewards.coupons_upload(
+                text=form.cleaned_data["codes"], batch=form.cleaned_data["batch"]
+            )
+            self.message_user(request, _("%(n)s new coupon code(s) added.") % {"n": added})
+            return HttpResponseRedirect(reverse("admin:callbacks_rewardcoupon_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Upload thank-you coupons"),
+            "adminform": helpers.AdminForm(form, [(None, {"fields": ["codes", "batch"]})], {}),
+            "form": form,
+            "add": True,
+            "change": False,
+            "has_view_permission": True,
+            "has_add_permission": True,
+            "has_change_permission": False,
+            "has_delete_permission": False,
+            "has_editable_inline_admin_formsets": False,
+            "save_as": False,
+            "show_save": True,
+            "is_popup": False,
+            "has_absolute_url": False,
+            "form_url": form_url,
+            "original": None,
+            "media": self.media + form.media,
+            "inline_admin_formsets": [],
+            "errors": helpers.AdminErrorList(form, []),
+            "app_label": self.opts.app_label,
+        }
+        return self.render_change_form(request, context, add=True)

@@ -13,3 +13,11 @@ class CallbacksConfig(AppConfig):
         from . import services
 
         case_transitioned.connect(services.on_case_transitioned, dispatch_uid="callbacks.survey")
+
+        # Return instructions go out as text messages through our SMS backend.
+        from complaints import returns
+
+        from . import sms
+
+        if sms.send_one not in returns.SMS_SENDERS:
+            returns.SMS_SENDERS.append(sms.send_one)

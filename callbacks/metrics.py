@@ -16,8 +16,8 @@ The formulas come from the follow-up handbook (客戶服務回訪工作細則, s
   the most mentioned first.
 * §7.1 客戶滿意度提升 — improvement = this period's score − last period's score;
   問題發生率降低 = incidence before − incidence after.
-* §7.1 客戶重復購買率 = 重復購買客戶數量 ÷ 回訪客戶總數 × 100%;
-  客戶推薦率 = 推薦新客戶的客戶數量 ÷ 回訪客戶總數 × 100%.
+* §7.1 客戶重復購買率 = 重復購買客戶數量 ÷ 回訪客戶總數 × 100% (fed by the deliveries:
+  callbacks.loyalty). The handbook's 客戶推薦率 has no data to feed it and is not computed.
 
 Conventions: every ratio is returned as a ``Decimal`` share in 0..1 rounded
 (ROUND_HALF_UP) to 4 places; multiply by 100 for display (:func:`as_percent`).
@@ -45,12 +45,13 @@ __all__ = [
     "opinion_concentration",
     "opinion_concentration_of_counts",
     "problem_incidence",
-    "referral_rate",
     "repeat_purchase_rate",
     "satisfaction_rate",
     "satisfaction_rate_of_counts",
     "satisfaction_score",
     "satisfaction_score_of_counts",
+    "score_improvement",
+    "score_improvement_of_counts",
     "summarise",
 ]
 
@@ -167,11 +168,6 @@ def repeat_purchase_rate(customers: int, repeat_customers: int) -> Decimal | Non
     return _ratio(repeat_customers, customers, part_name="repeat_customers", whole_name="customers")
 
 
-def referral_rate(customers: int, referred: int) -> Decimal | None:
-    """客戶推薦率 = customers who referred a new customer ÷ customers surveyed (share)."""
-    return _ratio(referred, customers, part_name="referred", whole_name="customers")
-
-
 def opinion_concentration(mentions: Iterable[str]) -> list[tuple[str, int, Decimal]]:
     """客戶意見集中度: ``(category, count, share of all mentions)``.
 
@@ -207,6 +203,32 @@ def improvement(
     if this_period_score is None or last_period_score is None:
         return None
     return _q(Decimal(this_period_score) - Decimal(last_period_score), SCORE_PLACES)
+
+
+def score_improvement(
+    this_period_scores: Iterable[int], last_period_scores: Iterable[int]
+) -> Decimal | None:
+    """客戶滿意度提升 from the answers themselves: the exact means' difference, rounded once
+    (2 places). Rounding each score first can be a hundredth off (4.33 − 4.21 = 0.12 where
+    13/3 − 101/24 = 0.125 → 0.13)."""
+    now, before = _validated_scores(this_period_scores), _validated_scores(last_period_scores)
+    if not now or not before:
+        return None
+    exact = Decimal(sum(now)) / Decimal(len(now)) - Decimal(sum(before)) / Decimal(len(before))
+    return _q(exact, SCORE_PLACES)
+
+
+def score_improvement_of_counts(
+    this_period: Mapping[int, int], last_period: Mapping[int, int]
+) -> Decimal | None:
+    """score_improvement from answers per score ({5: 12, 4: 30, …}): the exact means' difference,
+    rounded once."""
+    now_n, before_n = sum(this_period.values()), sum(last_period.values())
+    if not now_n or not before_n:
+        return None
+    now = Decimal(sum(s * n for s, n in this_period.items())) / Decimal(now_n)
+    before = Decimal(sum(s * n for s, n in last_period.items())) / Decimal(before_n)
+    return _q(now - before, SCORE_PLACES)
 
 
 def incidence_reduction(before: Decimal | None, after: Decimal | None) -> Decimal | None:

@@ -367,11 +367,24 @@ class FollowUpPlan(models.Model):
         help_text=_("Empty: the satisfaction questionnaire."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # 003: the plan needs a manager's approval before it generates calls; changing its rules
+    # takes the approval away again.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("follow-up plan")
         verbose_name_plural = _("follow-up plans")
         ordering = ["kind", "name"]
+        permissions = [("approve_followupplan", _("Can approve follow-up plans (managers)"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["tier"],
@@ -466,6 +479,7 @@ class FollowUpPurpose(models.TextChoices):
     DELIVERY = "delivery", _("After delivery")
     PERIODIC = "periodic", _("Periodic care")
     SAMPLE = "sample", _("Sample")
+    RECALL = "recall", _("Product recall")
 
 
 class FollowUpStatus(models.TextChoices):
@@ -803,3 +817,9 @@ class SatisfactionSummary(Response):
         verbose_name = _("satisfaction summary")
         verbose_name_plural = _("satisfaction summary")
         default_permissions = ("view",)
+
+
+from .followup_report import ActionItem, FollowUpReport  # noqa: E402, F401
+from .opinions import OpinionCategory  # noqa: E402, F401
+from .recall import Compensation, RecallCampaign, RecallContact  # noqa: E402, F401
+from .rewards import RewardCoupon  # noqa: E402, F401

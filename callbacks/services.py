@@ -39,7 +39,7 @@ from complaints.models import (
 from servicedesk import workdays
 from servicedesk.calendar.services import calendar_missing_year_warn, load_calendar
 
-from . import sampling, scheduling, sms, tokens
+from . import rewards, sampling, scheduling, sms, tokens
 from .dispatch import survey_dispatch_sweep, survey_resend, survey_to_phone  # noqa: F401
 from .models import (
     CHOICE_KINDS,
@@ -564,6 +564,7 @@ def survey_submit(*, survey, answers, now=None):
         locked.status = SurveyStatus.ANSWERED
         locked.answered_at = now
         locked.save(update_fields=["status", "answered_at"])
+        rewards.reward_give(response=response, now=now)  # off unless SURVEY_REWARD_ENABLED
     return response
 
 
@@ -907,7 +908,8 @@ def followups_generate(*, now=None, batch_size=None):
     batch_size = batch_size or FOLLOWUP_BATCH_SIZE
     counts = {"delivery": 0, "periodic": 0, "skipped_plans": 0}
     plans = list(
-        FollowUpPlan.objects.filter(is_active=True)
+        # Only plans a manager approved generate calls (003).
+        FollowUpPlan.objects.filter(is_active=True, approved_at__isnull=False)
         .select_related("questionnaire")
         .order_by("kind", "pk")
     )

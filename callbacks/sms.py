@@ -73,3 +73,11 @@ def sms_available():
 
 def get_backend():
     return import_string(settings.SMS_BACKEND)()
+
+
+def send_one(to, body):
+    """One message now, when a backend is configured (return instructions); False if none."""
+    if not sms_available():
+        return False
+    get_backend().send_messages([SmsMessage(to=to, body=body)])
+    return True

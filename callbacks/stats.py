@@ -25,11 +25,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from complaints.models import Channel
+from knowledge.targets import targets_for_period
 from servicedesk.staff.models import Department, User
 from servicedesk.workdays import month_start
 
-from . import metrics
-from .models import Answer, Method, ProblemCategory, ProblemReport, QuestionKind, Response
+from . import metrics, opinions
+from .models import (
+    Answer,
+    Method,
+    OpinionCategory,
+    ProblemCategory,
+    ProblemReport,
+    QuestionKind,
+    Response,
+)
 
 #: Longest period one request may cover (three years, one leap day included).
 MAX_DAYS = 3 * 365 + 1
@@ -217,8 +226,9 @@ def _group_counts(start, end, group_by):
 def opinion_counts(start, end):
     """({opinion category: mentions}, {category: label}) for the responses answered in
     [start, end): the categories of the problems found, and the options picked in
-    multiple-choice questions (category "<question code>:<option>"). One query (a UNION of
-    two grouped reads)."""
+    multiple-choice questions (category "<question code>:<option>"), and the categories of the
+    written suggestions ("opinion:<id>", callbacks.opinions). Three queries (a UNION of two
+    grouped reads; the categories; the suggestions)."""
     problems = (
         ProblemReport.objects.filter(
             response__answered_at__gte=start, response__answered_at__lt=end
@@ -251,6 +261,14 @@ def opinion_counts(start, end):
             except ValueError:
                 labels[category] = category
         counts[category] = counts.get(category, 0) + n
+    # What customers wrote: the suggestions, classified by keywords (callbacks.opinions).
+    categories = list(OpinionCategory.objects.filter(is_active=True))
+    written = _answered(start, end).exclude(suggestions="").values_list("suggestions", flat=True)
+    for suggestion in written:
+        for category in opinions.classify(suggestion, categories):
+            counts[category] = counts.get(category, 0) + 1
+    labels.update({c.code: c.name for c in categories})
+    labels[opinions.OTHER] = _("Other suggestions")
     return counts, labels
 
 
@@ -316,9 +334,10 @@ def satisfaction_summary(*, date_from, date_to, group_by="period", target=None):
     """
     if group_by not in GROUP_BY:
         raise ValueError(f"group_by must be one of {GROUP_BY}, got {group_by!r}")
-    target = metrics.SATISFACTION_TARGET if target is None else target
     prev_from, prev_to = previous_range(date_from, date_to)
     start, end = day_start(date_from), day_start(date_to + datetime.timedelta(days=1))
+    if target is None:  # the plan in force for the period (knowledge.targets)
+        target = targets_for_period(start, end).satisfaction_rate
 
     now, before = _two_periods(day_start(prev_from), start, end)
     totals, previous = _figures(now, target), _figures(before, target)
@@ -347,7 +366,7 @@ def satisfaction_summary(*, date_from, date_to, group_by="period", target=None):
         "target": target,
         "totals": totals,
         "previous": {"from": prev_from, "to": prev_to, **previous},
-        "improvement": metrics.improvement(totals["score"], previous["score"]),
+        "improvement": metrics.score_improvement_of_counts(now["scores"], before["scores"]),
         "incidence_reduction": metrics.incidence_reduction(
             previous["problem_incidence"], totals["problem_incidence"]
         ),
@@ -367,9 +386,10 @@ def monthly_trend(*, last_day, months=TREND_MONTHS, target=None):
     """Score and satisfaction rate per month for the `months` months ending with the month
     of `last_day`, oldest first; months without answers have None. One query (answers are
     counted per month and score by the database)."""
-    target = metrics.SATISFACTION_TARGET if target is None else target
     first = month_start(last_day.replace(day=1), -(months - 1))
     end = month_start(last_day.replace(day=1), 1)
+    if target is None:
+        target = targets_for_period(day_start(first), day_start(end)).satisfaction_rate
     counts = (
         Response.objects.filter(
             answered_at__gte=day_start(first),

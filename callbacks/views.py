@@ -28,7 +28,7 @@ from complaints import services as case_services
 from servicedesk import ratelimit
 
 from . import services
-from .models import TEXT_ANSWER_MAX_LENGTH, ProblemReport, QuestionKind
+from .models import TEXT_ANSWER_MAX_LENGTH, ProblemReport, QuestionKind, RewardCoupon
 from .models import Response as SurveyResponse
 
 # The status of each page a link can lead to when the survey cannot be answered.
@@ -212,5 +212,6 @@ def survey_thanks(request, token):
             "version": survey.version,
             "problem_cases": problem_cases,
             "unsatisfied": unsatisfied,
+            "coupon": RewardCoupon.objects.filter(response=response).first(),
         },
     )

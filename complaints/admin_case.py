@@ -8,9 +8,10 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from . import search, services
+from . import privacy, search, services
 from .admin_common import (
     DUE_COLOURS,
     OTHER_CASES_SHOWN,
@@ -107,6 +108,8 @@ class CasePageMixin:
         user = request.user
         full = shows_personal_data(request)
         customer = case.customer
+        if full and request.method == "GET":
+            privacy.log_unmasked_view(user=user, customer=customer, case=case, where=_("case page"))
         others = Case.objects.filter(customer_id=case.customer_id).exclude(pk=case.pk)
         visible_others = others.visible_to(user)
         other_cases = list(
@@ -114,8 +117,18 @@ class CasePageMixin:
         )
         visible_count = visible_others.count()
         events = list(case.events.select_related("author"))
+        promise = None
         for event in events:
             event.changes = _changes(event)
+            promised = (event.data or {}).get("next_contact_at") if event.data else None
+            if promised:
+                promise = parse_datetime(promised)
+            # A customer-notified entry shows the next contact promised (沟通节点) then.
+            event.promised_contact = (
+                promise
+                if event.customer_notified and promise and promise >= event.created_at
+                else None
+            )
         try:
             return_request = case.return_request
         except ReturnRequest.DoesNotExist:

@@ -5,6 +5,7 @@ from django.db.models import Count, Exists, OuterRef
 from django.utils.translation import gettext_lazy
 
 from .admin_common import NormalizedPhoneSearchMixin, _prime_user, shows_personal_data
+from .admin_privacy import CustomerPrivacyMixin
 from .models import Case, Customer
 
 # --- customers ---------------------------------------------------------------------------
@@ -49,7 +50,7 @@ class CustomerCaseInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(NormalizedPhoneSearchMixin, admin.ModelAdmin):
+class CustomerAdmin(CustomerPrivacyMixin, NormalizedPhoneSearchMixin, admin.ModelAdmin):
     list_display = [
         "name", "phone_display", "email_display", "member_no", "kind", "tier", "case_count",
         "created_at",

@@ -17,6 +17,7 @@ from .models import (
     Customer,
     CustomerKind,
     EventKind,
+    RefundMethod,
     ReturnReason,
     ReturnRequest,
     TechnicalRequest,
@@ -466,6 +467,9 @@ class ReturnStepForm(ServiceErrorsMixin, forms.Form):
         label=_label(ReturnRequest, "inspection_result"),
         widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
     )
+    refund_method = forms.ChoiceField(
+        label=_label(ReturnRequest, "refund_method"), choices=RefundMethod.choices
+    )
     refund_amount = forms.DecimalField(
         label=_label(ReturnRequest, "refund_amount"), min_value=0, max_digits=10, decimal_places=2
     )
@@ -473,7 +477,8 @@ class ReturnStepForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, inputs, **kwargs):
         super().__init__(*args, **kwargs)
         wanted = dict(inputs)
-        for name in ["review_comment", "tracking_no", "inspection_result", "refund_amount"]:
+        for name in ["review_comment", "tracking_no", "inspection_result", "refund_method",
+                     "refund_amount"]:  # fmt: skip
             if name not in wanted:
                 del self.fields[name]
             else:

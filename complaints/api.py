@@ -76,6 +76,7 @@ from servicedesk.idempotency.api import idempotent
 
 from . import search, services
 from .models import (
+    RETURN_STEP_NAMES,
     TRANSITION_NAMES,
     Case,
     CaseContact,
@@ -83,6 +84,7 @@ from .models import (
     CaseType,
     Category,
     Channel,
+    ReturnRequest,
     SlaBreach,
     State,
     TechnicalRequest,
@@ -96,6 +98,8 @@ from .serializers import (
     ConflictSerializer,
     ErrorSerializer,
     EventInputSerializer,
+    ReturnStateSerializer,
+    ReturnStepInputSerializer,
     SuggestionsSerializer,
     TechnicalAnswerInputSerializer,
     TechnicalRequestInputSerializer,
@@ -178,6 +182,8 @@ class CasePermission(permissions.BasePermission):
         "transition": "complaints.view_case",
         "suggestions": "complaints.view_case",
         "technical_requests": "complaints.add_technicalrequest",
+        "return_request": "complaints.view_returnrequest",
+        "return_step": "complaints.view_returnrequest",
     }
 
     def has_permission(self, request, view):
@@ -398,6 +404,68 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 **serializer.service_inputs(),
             )
         return Response(self._detail(case))
+
+    @extend_schema(
+        summary="The case's return / exchange request and the steps the caller may take now",
+        responses={200: ReturnStateSerializer, **ERRORS, **NOT_FOUND},
+    )
+    @action(detail=True, methods=["get"], url_path="return", url_name="return")
+    def return_request(self, request, number=None):
+        case = self.get_object()
+        return Response(self._return_state(case))
+
+    def _return_state(self, case):
+        rr = ReturnRequest.objects.select_related("case").filter(case=case).first()
+        if rr is None:
+            raise NotFound(_("This case has no return / exchange request."))
+        steps = services.available_return_steps(rr, self.request.user)
+        return ReturnStateSerializer(
+            {
+                "return_request": rr,
+                "steps": [
+                    {
+                        "name": n,
+                        "label": str(label),
+                        "inputs": [i for i, _r in inputs],
+                        "required": [i for i, r in inputs if r],
+                    }
+                    for n, label, inputs in steps
+                ],
+                "version": case.version,
+            }
+        ).data
+
+    @extend_schema(
+        summary="Take one return / exchange step (approve, reject, notify_customer, ship_back, "
+        "inspect, refund, exchange)",
+        request=ReturnStepInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "step", OpenApiTypes.STR, OpenApiParameter.PATH, enum=RETURN_STEP_NAMES
+            )
+        ],
+        responses={200: ReturnStateSerializer, **ERRORS, **NOT_FOUND, **CONFLICT},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"return/(?P<step>[a-z_]+)",
+        url_name="return-step",
+    )
+    def return_step(self, request, number=None, step=None):
+        if step not in RETURN_STEP_NAMES:
+            raise NotFound(_("Unknown step “%(name)s”.") % {"name": step})
+        case = self.get_object()
+        serializer = ReturnStepInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        expected = data.pop("expected_version", None)
+        with service_errors(case):
+            services.return_request_step(
+                case=case, step=step, user=request.user, expected_version=expected, **data
+            )
+        case.refresh_from_db()
+        return Response(self._return_state(case))
 
     @extend_schema(
         summary="Add a progress update or an internal note",

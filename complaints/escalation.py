@@ -181,10 +181,15 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
         else:
             still_open = f"c.state IN ({active})"
         stages.append(f"('{stage}', c.{due_col}, {order}, {still_open} AND c.{done_col} IS NULL)")
+    # Rolling stages (the daily progress update): due while set and the case is active.
+    for order, (stage, due_col) in enumerate(sla.ROLLING_STAGES.items(), len(stages) + 1):
+        columns.append(due_col)
+        stages.append(f"('{stage}', c.{due_col}, {order}, c.state IN ({active}))")
+    all_stages = [*sla.CASE_STAGES, *sla.ROLLING_STAGES]
     params = {}
-    for i, stage in enumerate(sla.CASE_STAGES):
+    for i, stage in enumerate(all_stages):
         params[f"label{i}"] = stage_label(stage)
-    labels = " ".join(f"WHEN '{s}' THEN %(label{i})s" for i, s in enumerate(sla.CASE_STAGES))
+    labels = " ".join(f"WHEN '{s}' THEN %(label{i})s" for i, s in enumerate(all_stages))
     message_sql = _template_sql(
         _("Case %(number)s: %(stage)s overdue (escalation level %(level)s)"),
         {"number": "c.number", "stage": f"CASE b.stage {labels} END", "level": "b.level"},

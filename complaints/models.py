@@ -619,6 +619,13 @@ class Case(ConcurrentTransitionMixin, models.Model):
     next_contact_met_at = models.DateTimeField(
         _("promised contact made at"), null=True, blank=True, editable=False
     )
+    # 002 daily tracking: priority 4–5 cases need a progress update every working day.
+    daily_update_due = models.DateTimeField(
+        _("daily progress update due"), null=True, blank=True, editable=False
+    )
+    last_progress_at = models.DateTimeField(
+        _("last progress update"), null=True, blank=True, editable=False
+    )
     satisfaction_due = models.DateTimeField(
         _("satisfaction follow-up due"), null=True, blank=True, editable=False
     )
@@ -774,6 +781,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 pending["solution_to_customer"] = self.solution_due
             if self.next_contact_at and self.next_contact_met_at is None:
                 pending["next_contact"] = self.next_contact_at
+            if self.daily_update_due:
+                pending[sla.DAILY_UPDATE] = self.daily_update_due
         if (
             self.state == State.RESOLVED
             and self.satisfaction_done_at is None
@@ -800,6 +809,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
             summary[stage] = {
                 "due": due, "done_at": done, "met": met, "overdue": overdue,
                 "pending": stage in pending,
+            }  # fmt: skip
+        if self.daily_update_due:  # a rolling deadline: due again after each update
+            overdue = sla.DAILY_UPDATE in pending and self.daily_update_due < now
+            summary[sla.DAILY_UPDATE] = {
+                "due": self.daily_update_due, "done_at": None, "met": False if overdue else None,
+                "overdue": overdue, "pending": sla.DAILY_UPDATE in pending,
             }  # fmt: skip
         return summary
 
@@ -1139,6 +1154,12 @@ RETURN_WINDOW_DAYS = {
 }
 
 
+class RefundMethod(models.TextChoices):
+    ORIGINAL = "original", _("Original payment method")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    STORE_CREDIT = "store_credit", _("Store credit")
+
+
 class ReturnRequest(FSMModelMixin, models.Model):
     """The return/exchange data of a case of type return_exchange, and its own steps:
     application → review → customer notified → shipped back → inspection → refund/exchange."""
@@ -1174,6 +1195,9 @@ class ReturnRequest(FSMModelMixin, models.Model):
     )
     refund_amount = models.DecimalField(
         _("refund amount"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    refund_method = models.CharField(
+        _("refund method"), max_length=20, choices=RefundMethod.choices, blank=True
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -1268,7 +1292,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         field=step,
         source=ReturnStep.INSPECTED,
         target=ReturnStep.REFUNDED,
-        custom={"label": _("Refunded"), "inputs": ["refund_amount?"]},
+        custom={"label": _("Refunded"), "inputs": ["refund_method", "refund_amount"]},
     )
     def refund(self):
         self.resolution = ReturnResolution.REFUND
@@ -1297,6 +1321,7 @@ class SlaStage(models.TextChoices):
     INVESTIGATION = "investigation", _("Investigation")
     SOLUTION = "solution_to_customer", _("Solution to customer")
     NEXT_CONTACT = "next_contact", _("Promised contact")
+    DAILY_UPDATE = "daily_update", _("Daily progress update")
     SATISFACTION = "satisfaction_followup", _("Satisfaction follow-up")
     TECH_COLLABORATION = "tech_collaboration", _("Technical collaboration")
 
@@ -1380,3 +1405,6 @@ class TechnicalRequest(models.Model):
 
     def __str__(self):
         return f"{self.case_id} → {self.department}"
+
+
+from .models_privacy import PersonalDataLog, PrivacyAction  # noqa: E402, F401

@@ -117,6 +117,7 @@ class DeadlinesSerializer(serializers.Serializer):
     investigation = DeadlineSerializer(help_text=SlaStage.INVESTIGATION.label)
     solution_to_customer = DeadlineSerializer(help_text=SlaStage.SOLUTION.label)
     next_contact = DeadlineSerializer(help_text=SlaStage.NEXT_CONTACT.label)
+    daily_update = DeadlineSerializer(required=False, help_text=SlaStage.DAILY_UPDATE.label)
     satisfaction_followup = DeadlineSerializer(help_text=SlaStage.SATISFACTION.label)
 
 
@@ -206,9 +207,38 @@ class ReturnRequestSerializer(serializers.ModelSerializer):
         fields = [
             "order_no", "product", "purchase_date", "reason", "unopened", "evidence_notes",
             "outside_window", "window_note", "customer_pays_shipping", "step", "tracking_no",
-            "inspection_result", "resolution", "refund_amount",
+            "inspection_result", "resolution", "refund_method", "refund_amount",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class ReturnStepSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    inputs = serializers.ListField(child=serializers.CharField())
+    required = serializers.ListField(child=serializers.CharField())
+
+
+class ReturnStateSerializer(serializers.Serializer):
+    """A case's return / exchange request, the steps the caller may take now, and the case
+    version to send back with a step."""
+
+    return_request = ReturnRequestSerializer()
+    steps = ReturnStepSerializer(many=True)
+    version = serializers.IntegerField()
+
+
+class ReturnStepInputSerializer(serializers.Serializer):
+    """What one return step takes; each step needs only some of these (see `steps`)."""
+
+    expected_version = serializers.IntegerField(required=False)
+    review_comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    tracking_no = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    inspection_result = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    refund_method = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    refund_amount = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=10, decimal_places=2, min_value=0
+    )
 
 
 class SlaBreachSerializer(serializers.ModelSerializer):

@@ -29,7 +29,7 @@ from servicedesk.staff import roles
 from servicedesk.staff.models import Department, Membership, User
 from servicedesk.staff.services import notify, notify_bulk
 
-from . import escalation, intake, sla
+from . import escalation, intake, returns, sla
 from .models import (
     ACTIVE_STATES,
     RETURN_STEP_NAMES,
@@ -42,6 +42,8 @@ from .models import (
     CaseType,
     Customer,
     EventKind,
+    RefundMethod,
+    ReturnReason,
     ReturnRequest,
     SlaBreach,
     SlaStage,
@@ -647,6 +649,8 @@ def case_add_event(*, case, user, message, kind=EventKind.PROGRESS, customer_not
         data = {}
         if customer_notified:
             _complete_stages(locked, None, customer_notified=True, now=now)
+        if kind == EventKind.PROGRESS:
+            locked.last_progress_at = now  # 002 daily tracking: the next update is due tomorrow
         if next_contact_at is not None:
             locked.next_contact_at = next_contact_at
             locked.next_contact_met_at = None  # a new promise
@@ -724,7 +728,7 @@ def case_update(*, case, user, expected_version=None, **changes):
         if not diff:
             return locked
         locked.full_clean(exclude=["customer", "department", "assignee", "merged_into", "state"])
-        if {"urgency", "next_contact_at"} & set(diff):
+        if {"urgency", "priority", "next_contact_at"} & set(diff):
             if "next_contact_at" in diff:
                 locked.next_contact_met_at = None
             case_refresh_deadlines(locked)
@@ -807,6 +811,7 @@ RETURN_STEP_MESSAGES = {
     "tracking_no": gettext_lazy("Enter the return tracking number."),
     "inspection_result": gettext_lazy("Describe what the inspection found."),
     "refund_amount": gettext_lazy("Enter a refund amount of zero or more."),
+    "refund_method": gettext_lazy("Choose how the money goes back."),
 }
 
 
@@ -866,11 +871,27 @@ def return_request_step(*, case, step, user, expected_version=None, **inputs):
                     errors[field] = RETURN_STEP_MESSAGES[field]
                     continue
             setattr(rr, field, value)
+        method = inputs.get("refund_method")
+        if method and method not in RefundMethod.values:
+            errors["refund_method"] = RETURN_STEP_MESSAGES["refund_method"]
+        if (
+            step == "approve"
+            and rr.reason == ReturnReason.QUALITY
+            and not locked.attachments.exists()
+        ):
+            # 004: a quality return is approved on evidence (a photo or an inspection report).
+            errors["evidence"] = _(
+                "A quality return needs evidence before approval: attach a photo or an "
+                "inspection report to the case."
+            )
         if errors:
             raise ValidationError(errors)
         before = rr.step
         getattr(rr, step)()
         rr.save()
+        instructions = None
+        if step == "notify_customer":
+            instructions = returns.return_instructions_send(case=locked, return_request=rr)
         locked.version += 1
         locked.save(update_fields=["version", "updated_at"])
         CaseEvent.objects.create(
@@ -880,7 +901,7 @@ def return_request_step(*, case, step, user, expected_version=None, **inputs):
                                  inputs.get("review_comment") or inputs.get("inspection_result") or ""]
                 if x
             ),
-            data={"from": before, "to": rr.step},
+            data={"from": before, "to": rr.step, **({"instructions": instructions} if instructions else {})},
         )  # fmt: skip
     return rr
 
@@ -967,21 +988,24 @@ def case_refresh_deadlines(case, *, now=None, breaches=None):
     now = now or timezone.now()
     cal = load_calendar()
     plan = sla.PlanLimits.from_revision(case.plan_revision)
-    deadlines = sla.compute_deadlines(
-        sla.CaseClock(
-            received_at=case.created_at,
-            urgency=case.urgency,
-            cycle_started_at=case.cycle_started_at or case.created_at,
-            first_response_at=case.first_response_at,
-            investigation_done_at=case.investigation_done_at,
-            resolved_at=case.resolved_at,
-        ),
-        plan,
-        cal,
+    clock = sla.CaseClock(
+        received_at=case.created_at,
+        urgency=case.urgency,
+        cycle_started_at=case.cycle_started_at or case.created_at,
+        first_response_at=case.first_response_at,
+        investigation_done_at=case.investigation_done_at,
+        resolved_at=case.resolved_at,
+        priority=case.priority or 0,
+        last_progress_at=case.last_progress_at,
     )
+    deadlines = sla.compute_deadlines(clock, plan, cal)
     for stage, deadline in deadlines.items():
         due_field, _done = sla.CASE_STAGES[stage]
         setattr(case, due_field, deadline.at if deadline else None)
+    daily = sla.daily_update_deadline(clock, cal)
+    case.daily_update_due = daily.at if daily else None
+    if daily:
+        deadlines = {**deadlines, sla.DAILY_UPDATE: daily}
     case.deadlines_provisional = any(d.provisional for d in deadlines.values() if d)
     if case.deadlines_provisional:
         calendar_missing_year_warn(

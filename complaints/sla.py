@@ -16,6 +16,14 @@ SOLUTION = "solution_to_customer"
 NEXT_CONTACT = "next_contact"
 SATISFACTION = "satisfaction_followup"
 TECH_COLLABORATION = "tech_collaboration"
+# 002 daily tracking: a rolling deadline, due one working day after the last progress update
+# (or receipt) while a case of priority 4–5 is active. Not one of CASE_STAGES (the reports'
+# met/missed stages): each miss is recorded by its escalation.
+DAILY_UPDATE = "daily_update"
+DAILY_UPDATE_MIN_PRIORITY = 4
+# Rolling stages: {stage: due column}; pending while set and the case is active (the set-based
+# sweep in escalation.py reads them too).
+ROLLING_STAGES = {DAILY_UPDATE: "daily_update_due"}
 
 # Case stages in the order they fall due; each maps to (due column, done column) on Case.
 CASE_STAGES = {
@@ -38,6 +46,7 @@ DEFAULT_STAGES = {
 
 @dataclass(frozen=True)
 class PlanLimits:
+    first_response_hours: float = 24
     urgency_high_hours: float = 24
     urgency_medium_working_days: float = 3
     urgency_low_hours: float = 120
@@ -50,7 +59,11 @@ class PlanLimits:
         stages = dict(DEFAULT_STAGES)
         for stage in revision.stages.all():
             stages[stage.code] = (stage.time_limit, stage.unit)
+        # The revision's own first-response target is the one limit (the stage row names
+        # the step; plan_revision_submit keeps the two equal).
+        stages[FIRST_RESPONSE] = (revision.first_response_hours, "hours")
         return cls(
+            first_response_hours=revision.first_response_hours,
             urgency_high_hours=revision.urgency_high_hours,
             urgency_medium_working_days=revision.urgency_medium_working_days,
             urgency_low_hours=revision.urgency_low_hours,
@@ -68,15 +81,14 @@ class CaseClock:
     first_response_at: datetime.datetime | None = None
     investigation_done_at: datetime.datetime | None = None
     resolved_at: datetime.datetime | None = None
+    priority: int = 0
+    last_progress_at: datetime.datetime | None = None
 
 
 def first_response_deadline(received_at, urgency, plan, cal):
-    """High: clock hours (24); medium: working days (3); low: the plan's clock hours."""
-    if urgency == "high":
-        return workdays.add_clock_hours(received_at, plan.urgency_high_hours)
-    if urgency == "medium":
-        return workdays.add_working_days(received_at, plan.urgency_medium_working_days, cal)
-    return workdays.add_clock_hours(received_at, plan.urgency_low_hours)
+    """The plan's first-response target (clock hours) for every urgency: the handbook asks
+    for a reply to every complaint within 24 h."""
+    return workdays.add_clock_hours(received_at, plan.first_response_hours)
 
 
 def _stage(plan, code, start, cal):
@@ -99,6 +111,15 @@ def compute_deadlines(clock, plan, cal):
         SOLUTION: solution,
         SATISFACTION: satisfaction,
     }
+
+
+def daily_update_deadline(clock, cal):
+    """Priority 4–5: one working day after the last progress update (or receipt, or the last
+    reopening); None below priority 4."""
+    if clock.priority < DAILY_UPDATE_MIN_PRIORITY:
+        return None
+    start = max(clock.last_progress_at or clock.received_at, clock.cycle_started_at)
+    return workdays.add_working_days(start, 1, cal)
 
 
 def tech_request_deadline(requested_at, plan, cal):

@@ -9,3 +9,11 @@ from . import services
 def sla_sweep():
     """Every minute: escalate cases and technical requests past a deadline (idempotent)."""
     return services.sla_sweep()
+
+
+@shared_task(acks_late=True)
+def privacy_retention():
+    """Nightly: anonymise customers past the PIPL retention period (bulk, idempotent)."""
+    from . import privacy
+
+    return privacy.retention_anonymise()

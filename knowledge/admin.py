@@ -25,7 +25,8 @@ from django.utils.translation import gettext_lazy
 from django_fsm import TransitionNotAllowed
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
+from . import rollout, services
+from .admin_rollout import rollout_context
 from .diff import revision_diff
 from .models import (
     CASE_TYPE_CHOICES,
@@ -478,7 +479,8 @@ class PlanRevisionForm(forms.ModelForm):
         return cleaned
 
 
-REVISION_READONLY = ["plan_link", "number", "state_display", "author", "created_at",
+REVISION_READONLY = ["plan_link", "number", "state_display", "urgency_matrix", "author",
+                     "created_at",
                      "submitted_by", "submitted_at", "reviewer", "reviewed_at", "review_comment",
                      "published_at", "superseded_at"]  # fmt: skip
 
@@ -507,6 +509,7 @@ class PlanRevisionAdmin(ActionPageMixin, SimpleHistoryAdmin):
                     "urgency_high_hours",
                     "urgency_medium_working_days",
                     "urgency_low_hours",
+                    "urgency_matrix",
                 ]
             },
         ),
@@ -576,6 +579,17 @@ class PlanRevisionAdmin(ActionPageMixin, SimpleHistoryAdmin):
     def state_display(self, obj):
         return state_badge(obj)
 
+    @admin.display(description=gettext_lazy("urgency matrix"))
+    def urgency_matrix(self, obj):
+        head = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+            _("urgency"), _("first response"), _("resolve within"),
+        )  # fmt: skip
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", obj.urgency_matrix()
+        )
+        return format_html('<table class="sd-matrix">{}{}</table>', head, rows)
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context.update(
@@ -590,6 +604,7 @@ class PlanRevisionAdmin(ActionPageMixin, SimpleHistoryAdmin):
                 ],
                 diff_url=reverse("admin:knowledge_plan_diff", args=[obj.plan_id])
                 + f"?new={obj.number}",
+                **rollout_context(obj, request.user),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -601,8 +616,29 @@ class PlanRevisionAdmin(ActionPageMixin, SimpleHistoryAdmin):
                 view(self.action_view),
                 name="knowledge_planrevision_action",
             ),
+            path(
+                "<int:pk>/acknowledge/",
+                view(self.acknowledge_view),
+                name="knowledge_planrevision_acknowledge",
+            ),
             *super().get_urls(),
         ]
+
+    def acknowledge_view(self, request, pk):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        revision = get_object_or_404(PlanRevision.objects.select_related("plan"), pk=pk)
+        try:
+            rollout.plan_revision_acknowledge(revision=revision, user=request.user)
+        except (PermissionDenied, ValidationError) as exc:
+            self.message_user(
+                request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR
+            )
+        else:
+            self.message_user(request, _("Recorded: you have read and understood this revision."))
+        return HttpResponseRedirect(
+            reverse("admin:knowledge_planrevision_change", args=[revision.pk])
+        )
 
     ACTIONS = {
         "submit": (services.plan_revision_submit, ReasonForm, gettext_lazy("Submit for approval")),

@@ -224,7 +224,10 @@ class PlanRevision(FSMModelMixin, models.Model):
     )
     objectives = models.TextField(_("objectives"), blank=True)
     first_response_hours = models.PositiveIntegerField(
-        _("first response target (hours)"), default=24
+        _("first response target (hours)"),
+        default=24,
+        validators=[MinValueValidator(1)],
+        help_text=_("Every case, whatever its urgency, gets a first response within this time."),
     )
     satisfaction_target_pct = models.PositiveSmallIntegerField(
         _("satisfaction target (%)"),
@@ -339,6 +342,20 @@ class PlanRevision(FSMModelMixin, models.Model):
     @transition(field=state, source=RevisionState.PUBLISHED, target=RevisionState.SUPERSEDED)
     def supersede(self, *, now):
         self.superseded_at = now
+
+    def urgency_matrix(self):
+        """[(urgency label, first response, resolve within)] as text, high urgency first: the
+        first response is the same for every urgency, the longer stages differ."""
+        first = _("%(n)s hours") % {"n": self.first_response_hours}
+        return [
+            (_("High"), first, _("%(n)s hours") % {"n": self.urgency_high_hours}),
+            (
+                _("Medium"),
+                first,
+                _("%(n)s working days") % {"n": self.urgency_medium_working_days},
+            ),
+            (_("Low"), first, _("%(n)s hours") % {"n": self.urgency_low_hours}),
+        ]
 
     def editor_ids(self):
         """Who changed this revision's content, read from its history: whoever created it or
@@ -670,3 +687,6 @@ class ArticleFeedback(models.Model):
 
     def __str__(self):
         return f"{self.article}: {'+' if self.helpful else '-'}"
+
+
+from .models_rollout import PlanAcknowledgement, PlanDrill  # noqa: E402, F401

@@ -176,6 +176,11 @@ def plan_revision_update(*, revision, user, reason="", **changes):
             setattr(locked, field, changes[field])
         locked.full_clean(exclude=["plan", "number", "state"])
         _save(locked, user, (reason or "").strip() or _("Edited"))
+        if "first_response_hours" in changed:
+            # One limit: the first-response stage row follows the target.
+            for stage in locked.stages.filter(code="first_response"):
+                stage.time_limit, stage.unit = locked.first_response_hours, "hours"
+                _save(stage, user, (reason or "").strip() or _("Edited"))
     return locked
 
 
@@ -204,9 +209,33 @@ def plan_revision_submit(*, revision, user, reason):
             raise ValidationError(
                 _("A plan revision needs at least one stage before it can be submitted.")
             )
+        _check_first_response_stage(locked)
         locked.submit(user=user, now=timezone.now())
         _save(locked, user, reason)
     return locked
+
+
+def _check_first_response_stage(revision):
+    """The first-response stage row and the revision's first-response target are one limit:
+    refuse a revision where they disagree rather than guess which one counts."""
+    stage = revision.stages.filter(code="first_response").first()
+    if stage is None:
+        return
+    if stage.unit != "hours" or stage.time_limit != revision.first_response_hours:
+        raise ValidationError(
+            {
+                "first_response_hours": _(
+                    "The first-response stage says %(limit)s %(unit)s but the first-response "
+                    "target is %(hours)s hours: make them equal."
+                )
+                % {
+                    "limit": f"{stage.time_limit.normalize():f}",
+                    "unit": stage.get_unit_display(),
+                    "hours": revision.first_response_hours,
+                }
+            },
+            code="first_response_mismatch",
+        )
 
 
 def _check_reviewer(revision, user):

@@ -235,6 +235,19 @@ ESCALATION_SQL_BATCH_SIZE = env.int("ESCALATION_SQL_BATCH_SIZE", default=100000)
 # A person told of more escalations than this in one sweep gets one digest instead.
 ESCALATION_DIGEST_OVER = env.int("ESCALATION_DIGEST_OVER", default=20)
 
+# --- Contingency plans and personal data (issue 16) -------------------------------
+# Staff who have not acknowledged a published plan revision are reminded after this many
+# working days.
+PLAN_ACK_REMIND_AFTER_DAYS = env.int("PLAN_ACK_REMIND_AFTER_DAYS", default=3)
+# PIPL retention: a customer whose cases have all ended and not changed for this many days is
+# anonymised by the nightly task (0 turns it off).
+PIPL_RETENTION_DAYS = env.int("PIPL_RETENTION_DAYS", default=1095)
+# 004: return instructions sent to the customer: where the goods go, and within how many days.
+RETURN_ADDRESS = env.str("RETURN_ADDRESS", default="")
+RETURN_SHIP_WITHIN_DAYS = env.int("RETURN_SHIP_WITHIN_DAYS", default=7)
+# 001: a thank-you coupon (from the uploaded list) for answering a survey. Off by default.
+SURVEY_REWARD_ENABLED = env.bool("SURVEY_REWARD_ENABLED", default=False)
+
 # --- Follow-ups and satisfaction surveys ------------------------------------------
 # A survey goes out no sooner than this many hours after the case is resolved, inside the
 # plan's follow-up window (its satisfaction_followup stage; this many hours when the plan

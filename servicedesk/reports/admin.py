@@ -23,9 +23,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from complaints.models import Case
+
 from . import (
     admin_exports,  # noqa: F401  (registers the Export admin)
     alerts,
+    backtest,
+    risks,
     services,
     workbook,
 )
@@ -272,20 +276,61 @@ class ReportAdmin(admin.ModelAdmin):
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
     list_display = [
-        "name", "indicator", "threshold", "window_days", "min_count", "department",
-        "recipients_column", "is_active",
+        "name", "indicator", "threshold", "follows_plan", "window_days", "min_count",
+        "department", "recipients_column", "is_active",
     ]  # fmt: skip
     list_filter = ["indicator", "is_active", "department"]
     list_select_related = ["department"]
     search_fields = ["name"]
     autocomplete_fields = ["department", "recipients"]
     fieldsets = [
-        (None, {"fields": ["name", "indicator", "threshold", "window_days", "min_count"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "indicator",
+                    "threshold",
+                    "follows_plan",
+                    "window_days",
+                    "min_count",
+                ]
+            },
+        ),
         (
             gettext_lazy("Scope and recipients"),
             {"fields": ["department", "recipients", "is_active"]},
         ),
     ]
+    change_form_template = "admin/reports/alertrule/change_form.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/backtest/",
+                self.admin_site.admin_view(self.backtest_view),
+                name="reports_alertrule_backtest",
+            ),
+            *super().get_urls(),
+        ]
+
+    def backtest_view(self, request, pk):
+        rule = get_object_or_404(AlertRule.objects.select_related("department"), pk=pk)
+        if not self.has_view_or_change_permission(request, rule):
+            raise PermissionDenied
+        first, last, days = backtest.alert_rule_backtest(rule=rule)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "rule": rule,
+            "title": _("%(rule)s: tested against %(first)s – %(last)s")
+            % {"rule": rule, "first": first.isoformat(), "last": last.isoformat()},
+            "days": days,
+            "raised": sum(len(d.raised) for d in days),
+            "breach_days": sum(1 for d in days if d.breaches),
+            "unmeasured": sum(1 for d in days if not d.measured),
+        }
+        return TemplateResponse(request, "admin/reports/alertrule/backtest.html", context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("recipients")
@@ -491,10 +536,52 @@ class RiskAdmin(admin.ModelAdmin):
     search_fields = ["title", "cause", "consequence", "mitigation"]
     autocomplete_fields = ["owner"]
     fieldsets = [
-        (None, {"fields": ["title", "cause", "consequence"]}),
+        (None, {"fields": ["title", "cause", "consequence", "case_link", "reported_by"]}),
         (gettext_lazy("Assessment"), {"fields": [("likelihood", "impact"), "mitigation"]}),
         (gettext_lazy("Follow-up"), {"fields": ["owner", "status", "review_on"]}),
     ]
+    readonly_fields = ["case_link", "reported_by"]
+
+    @admin.display(description=gettext_lazy("filed from case"))
+    def case_link(self, obj):
+        if obj.case_id is None:
+            return "—"
+        url = reverse("admin:complaints_case_change", args=[obj.case_id])
+        return format_html('<a href="{}">{}</a>', url, obj.case.number)
+
+    def get_urls(self):
+        return [
+            path(
+                "file/<int:case_pk>/",
+                self.admin_site.admin_view(self.file_from_case_view),
+                name="reports_risk_file",
+            ),
+            *super().get_urls(),
+        ]
+
+    def file_from_case_view(self, request, case_pk):
+        case = get_object_or_404(Case, pk=case_pk)
+        if not case.is_visible_to(request.user):
+            raise PermissionDenied
+        back = reverse("admin:complaints_case_change", args=[case.pk])
+        form = risks.RiskFromCaseForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            risks.risk_file_from_case(case=case, user=request.user, **form.cleaned_data)
+            self.message_user(
+                request,
+                _("Risk filed in the register; a manager will assess it."),
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("File a risk from case %(number)s") % {"number": case.number},
+            "form": form,
+            "case": case,
+            "back_url": back,
+        }
+        return TemplateResponse(request, "admin/reports/risk/file_from_case.html", context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(score_value=F("likelihood") * F("impact"))
@@ -504,6 +591,8 @@ class RiskAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("score"), ordering="score_value")
     def score_column(self, obj):
+        if obj.score is None:
+            return badge(_("To assess"), "#6b7280", _("not yet assessed by a manager"))
         label, colour = risk_level(obj.score)
         return badge(f"{obj.score} {label}", colour, _("likelihood × impact"))
 

@@ -222,7 +222,8 @@ class ExportAdmin(admin.ModelAdmin):
             raise PermissionDenied
         data = request.POST if request.method == "POST" else request.GET
         if data.get("kind") == ExportKind.CASES:
-            return self._new_case_export(request, data.get("query", ""))
+            layout = data.get("layout", "")
+            return self._new_case_export(request, data.get("query", ""), layout)
         return self._new_period_export(request)
 
     def _queued(self, request, export):
@@ -233,14 +234,16 @@ class ExportAdmin(admin.ModelAdmin):
         )
         return HttpResponseRedirect(reverse("admin:reports_export_change", args=[export.pk]))
 
-    def _new_case_export(self, request, query):
+    def _new_case_export(self, request, query, layout=""):
         query = exports.clean_query(query)
         back = reverse("admin:complaints_case_changelist") + (f"?{query}" if query else "")
         error, description, count = None, "", 0
         if request.method == "POST":
             try:
                 export = services.export_request(
-                    kind=ExportKind.CASES, user=request.user, filters={"query": query}
+                    kind=ExportKind.CASES,
+                    user=request.user,
+                    filters={"query": query, "layout": layout},
                 )
             except ValidationError as exc:
                 error = " ".join(exc.messages)
@@ -255,6 +258,7 @@ class ExportAdmin(admin.ModelAdmin):
                 description, count = exports.describe(changelist), changelist.result_count
         context = {
             "kind": ExportKind.CASES,
+            "layout": layout,
             "query": query,
             "back": back,
             "error": error,
@@ -303,7 +307,10 @@ class ExportAdmin(admin.ModelAdmin):
         return self._render_new(request, context)
 
     def _render_new(self, request, context):
-        masked = not request.user.has_perm(services.PERSONAL_DATA)
+        masked = (
+            not request.user.has_perm(services.PERSONAL_DATA)
+            or context.get("layout") == "request_record"  # shows no phone or e-mail at all
+        )
         media = self.media
         if "form" in context:
             media += context["form"].media

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from callbacks import metrics
 from callbacks.models import FollowUp, Response
 from complaints.models import OPEN_STATES, Case, Channel, SlaBreach, State
+from knowledge.targets import targets_at
 
 from .models import Alert, AlertStatus
 
@@ -38,7 +39,7 @@ class Dashboard:
     satisfaction_rate: object = None  # Decimal share or None
     satisfaction_score: object = None
     satisfaction_meets_target: object = None
-    satisfaction_target: object = metrics.SATISFACTION_TARGET
+    satisfaction_target: object = None  # the plan in force this month (knowledge.targets)
     followups_due_today: int = 0
     followups_overdue: int = 0
     alerts: list = field(default_factory=list)
@@ -111,7 +112,8 @@ def dashboard_figures(user, now=None):
     d.satisfaction_answers = sum(scores.values())
     d.satisfaction_rate = metrics.satisfaction_rate_of_counts(scores)
     d.satisfaction_score = metrics.satisfaction_score_of_counts(scores)
-    d.satisfaction_meets_target = metrics.meets_target(d.satisfaction_rate)
+    d.satisfaction_target = targets_at(now).satisfaction_rate
+    d.satisfaction_meets_target = metrics.meets_target(d.satisfaction_rate, d.satisfaction_target)
 
     d.followups_due_today = FollowUp.objects.due_today(now).count()
     d.followups_overdue = FollowUp.objects.overdue(now).count()

@@ -46,7 +46,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from callbacks import metrics
+from callbacks import loyalty, metrics
 from callbacks.models import (
     FollowUp,
     FollowUpPurpose,
@@ -72,12 +72,11 @@ from complaints.models import (
     mask_email,
     mask_phone,
 )
+from knowledge.targets import targets_for_period, targets_for_periods
 from servicedesk.workdays import month_start
 
 TREND_MONTHS = 12
 TOP_PROBLEMS = 10
-#: SPEC §3.1: the handbook's response target (the default plan's high-urgency limit).
-FIRST_RESPONSE_TARGET_HOURS = 24
 ENDED = [State.MERGED, State.CANCELLED]
 CASE_ROWS_CHUNK = 2000
 
@@ -115,9 +114,15 @@ class Kpis:
     satisfaction_score: Decimal | None = None
     satisfaction_rate: Decimal | None = None
     meets_target: bool | None = None
+    # The targets of the plan in force for the period (knowledge.targets).
+    satisfaction_target: Decimal | None = None
+    first_response_target_hours: Decimal | None = None
+    first_response_target_met: bool | None = None
     customers_surveyed: int = 0
     customers_with_problem: int = 0
     problem_incidence: Decimal | None = None
+    repeat_customers: int = 0  # of the customers answering, those who bought again
+    repeat_purchase_rate: Decimal | None = None
     followups_due: int = 0
     followups_done: int = 0
     followup_completion: Decimal | None = None
@@ -240,6 +245,7 @@ class Month:
     answers: int = 0
     satisfaction_score: Decimal | None = None
     satisfaction_rate: Decimal | None = None
+    satisfaction_target: Decimal | None = None  # the plan in force for the month
 
     @property
     def sla_met_share(self):
@@ -498,10 +504,17 @@ def _kpis(start_m, end_m, cutoff):
     k.answers = len(scores)
     k.satisfaction_score = metrics.satisfaction_score(scores)
     k.satisfaction_rate = metrics.satisfaction_rate(scores)
-    k.meets_target = metrics.meets_target(k.satisfaction_rate)
+    targets = targets_for_period(start_m, end_m, now=cutoff)
+    k.satisfaction_target = targets.satisfaction_rate
+    k.first_response_target_hours = targets.first_response_hours
+    k.meets_target = metrics.meets_target(k.satisfaction_rate, k.satisfaction_target)
+    if k.first_response_median is not None:
+        k.first_response_target_met = k.first_response_median <= k.first_response_target_hours
     k.customers_surveyed = customers["surveyed"]
     k.customers_with_problem = customers["with_problem"]
     k.problem_incidence = metrics.problem_incidence(k.customers_surveyed, k.customers_with_problem)
+    repeat = loyalty.repeat_purchase(start_m, end_m)
+    k.repeat_customers, k.repeat_purchase_rate = repeat.repeat, repeat.rate
 
     k.followup_rows = list(
         FollowUp.objects.filter(due_at__gte=start_m, due_at__lt=end_m)
@@ -629,6 +642,9 @@ def _trend(first_m, end_m, cutoff, months):
     scores = defaultdict(Counter)
     for m, score, n in answers:
         scores[_local_key(m)][score] += n
+    periods = [(local_midnight(m.month), local_midnight(month_start(m.month, 1))) for m in months]
+    for month, targets in zip(months, targets_for_periods(periods, cutoff), strict=True):
+        month.satisfaction_target = targets.satisfaction_rate
     for key, counts in scores.items():
         values = _expand(counts)
         month = by_month[key]

@@ -9,6 +9,7 @@ kept until a person closes it with a note. Risks are the register managers keep 
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -193,6 +194,14 @@ class AlertRule(models.Model):
         verbose_name=_("notify"),
         help_text=_("Empty: the managers."),
     )
+    follows_plan = models.BooleanField(
+        _("follow the plan's target"),
+        default=False,
+        help_text=_(
+            "First response and satisfaction rules: use the target of the contingency plan in "
+            "force instead of the threshold above."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -273,9 +282,11 @@ class Alert(models.Model):
 
 
 class Risk(models.Model):
-    """The risk register (风险登记册)."""
+    """The risk register (风险登记册). Staff may file a risk from a case (risk, cause,
+    consequence): it waits as "to assess" until a manager rates and owns it."""
 
     class Status(models.TextChoices):
+        TO_ASSESS = "to_assess", _("To assess")
         OPEN = "open", _("Open")
         MITIGATED = "mitigated", _("Mitigated")
         CLOSED = "closed", _("Closed")
@@ -284,20 +295,45 @@ class Risk(models.Model):
     cause = models.TextField(_("cause"))
     consequence = models.TextField(_("consequence"))
     likelihood = models.PositiveSmallIntegerField(
-        _("likelihood (1–5)"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+        _("likelihood (1–5)"),
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        null=True,
+        blank=True,
     )
     impact = models.PositiveSmallIntegerField(
-        _("impact (1–5)"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+        _("impact (1–5)"),
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        null=True,
+        blank=True,
     )
-    mitigation = models.TextField(_("mitigation"))
+    mitigation = models.TextField(_("mitigation"), blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("owner"),
+        null=True,
+        blank=True,
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default="open")
     review_on = models.DateField(_("next review"), null=True, blank=True)
+    case = models.ForeignKey(
+        "complaints.Case",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("filed from case"),
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+        verbose_name=_("reported by"),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -309,6 +345,21 @@ class Risk(models.Model):
     def __str__(self):
         return self.title
 
+    def clean(self):
+        if self.status == self.Status.TO_ASSESS:
+            return
+        missing = {
+            name: _("Needed once the risk is assessed.")
+            for name in ("likelihood", "impact", "owner")
+            if getattr(self, f"{name}_id" if name == "owner" else name) is None
+        }
+        if not (self.mitigation or "").strip():
+            missing["mitigation"] = _("Needed once the risk is assessed.")
+        if missing:
+            raise ValidationError(missing)
+
     @property
     def score(self):
+        if self.likelihood is None or self.impact is None:
+            return None
         return self.likelihood * self.impact

@@ -19,14 +19,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from callbacks.models import Response
-from complaints import sla
-from complaints.models import Case, CaseType, State
+from complaints import privacy, sla
+from complaints.models import Case, CaseType, PrivacyAction, State
+from knowledge.targets import targets_at
 from servicedesk import outbox
 from servicedesk.staff import roles
 from servicedesk.staff.models import User
 from servicedesk.staff.services import notify
 
-from . import alerts, alerts_volume, data, exports, workbook
+from . import alerts, alerts_volume, data, exports, request_record, workbook
 from .models import (
     Alert,
     AlertRule,
@@ -186,6 +187,10 @@ def export_request(*, kind, user, filters, filter_description="", now=None):
     filters["language"] = filters.get("language") or translation.get_language()
     if kind == ExportKind.CASES:
         filters["query"] = exports.clean_query(filters.get("query", ""))
+        if not filters.get("layout"):
+            filters.pop("layout", None)
+        elif filters["layout"] != request_record.LAYOUT:
+            raise ValidationError({"layout": _("Choose a known export layout.")})
         # Replayed now too: a filter the case list refuses is a field error, not a failed job.
         changelist = exports.case_changelist(user=user, query=filters["query"])
         filter_description = filter_description or exports.describe(changelist)
@@ -206,9 +211,19 @@ def export_request(*, kind, user, filters, filter_description="", now=None):
         requested_at=now or timezone.now(),
         filters=filters,
         filter_description=filter_description,
-        # The report workbook's case list is always masked (reports.workbook).
-        masked=kind == ExportKind.REPORT or not user.has_perm(PERSONAL_DATA),
+        # The report workbook's case list is masked, and so is the 002 layout (reports.workbook,
+        # request_record).
+        masked=kind == ExportKind.REPORT
+        or filters.get("layout") == request_record.LAYOUT
+        or not user.has_perm(PERSONAL_DATA),
     )
+    if not export.masked:
+        privacy.log_access(
+            user=user,
+            action=PrivacyAction.EXPORTED,
+            where=_("case export %(id)s") % {"id": export.pk},
+            detail=filter_description,
+        )
     from .tasks import export_run as task
 
     outbox.enqueue_on_commit(task, export.pk)
@@ -323,13 +338,20 @@ def _export_run_cases(export):
 
     path = _report_temp_path()  # beside the stored files, like the reports'
     try:
-        rows = exports.write_cases(
-            path, exports.case_queryset(changelist), masked=export.masked, on_progress=progress
-        )
+        if export.filters.get("layout") == request_record.LAYOUT:
+            rows = request_record.write(
+                path, exports.case_queryset(changelist), on_progress=progress
+            )
+        else:
+            rows = exports.write_cases(
+                path, exports.case_queryset(changelist), masked=export.masked, on_progress=progress
+            )
         stamp = timezone.localtime(export.requested_at).strftime("%Y%m%d-%H%M")
         with open(path, "rb") as handle:
             name = export.file.storage.save(
-                export.file.field.generate_filename(export, f"cases-{stamp}-{export.pk}.xlsx"),
+                export.file.field.generate_filename(
+                    export, f"{export.filters.get('layout') or 'cases'}-{stamp}-{export.pk}.xlsx"
+                ),
                 File(handle),
             )
         size = os.path.getsize(path)
@@ -380,7 +402,7 @@ def _rule_cases(rule):
     return cases
 
 
-def _measure_first_response(rule, window):
+def _measure_first_response(rule, window, threshold):
     # One query; the median needs the values, read as plain tuples.
     pairs = (
         _rule_cases(rule)
@@ -393,11 +415,11 @@ def _measure_first_response(rule, window):
     )
     hours = [(answered - received).total_seconds() / 3600 for received, answered in pairs]
     return alerts.first_response_median(
-        hours, threshold=rule.threshold, min_count=rule.min_count, window=window
+        hours, threshold=threshold, min_count=rule.min_count, window=window
     )
 
 
-def _measure_sla(rule, window):
+def _measure_sla(rule, window, threshold):
     """One aggregate over the five deadline columns: per stage, the deadlines that fell due in
     the window, and of those the ones met (the report's reading: data.stage_counted/met)."""
     counts, any_due = {}, Q()
@@ -416,13 +438,13 @@ def _measure_sla(rule, window):
         due=sum(figures[f"{stage}__due"] for stage in sla.CASE_STAGES),
         missed=sum(missed_by_stage.values()),
         missed_by_stage=missed_by_stage,
-        threshold=rule.threshold,
+        threshold=threshold,
         min_count=rule.min_count,
         window=window,
     )
 
 
-def _measure_rise(rule, window):
+def _measure_rise(rule, window, threshold):
     """One grouped query: complaints per category (or product) in the window and the one
     before."""
     field = "category" if rule.indicator == Indicator.CATEGORY_RISE else "product"
@@ -445,13 +467,13 @@ def _measure_rise(rule, window):
     return alerts.complaint_rise(
         counts,
         indicator=rule.indicator,
-        threshold=rule.threshold,
+        threshold=threshold,
         min_count=rule.min_count,
         window=window,
     )
 
 
-def _measure_satisfaction(rule, window):
+def _measure_satisfaction(rule, window, threshold):
     answers = Response.objects.filter(
         answered_at__gte=window.start, answered_at__lt=window.end, overall_score__range=(1, 5)
     )
@@ -461,7 +483,7 @@ def _measure_satisfaction(rule, window):
     votes = answers.values_list("overall_score").annotate(n=Count("pk")).order_by()
     scores = [score for score, n in votes for _ in range(n)]
     return alerts.satisfaction_below(
-        scores, threshold=rule.threshold, min_count=rule.min_count, window=window
+        scores, threshold=threshold, min_count=rule.min_count, window=window
     )
 
 
@@ -475,11 +497,23 @@ _MEASURES = {
 }
 
 
+def alert_rule_threshold(rule, now):
+    """The rule's threshold at `now`: a rule that follows the plan takes the target of the
+    plan in force (first-response hours, satisfaction %); otherwise its own figure."""
+    if rule.follows_plan:
+        targets = targets_at(now)
+        if rule.indicator == Indicator.FIRST_RESPONSE_MEDIAN:
+            return targets.first_response_hours
+        if rule.indicator == Indicator.SATISFACTION_BELOW:
+            return targets.satisfaction_percent
+    return rule.threshold
+
+
 def alert_rule_measure(*, rule, now):
-    """The rule's alerts.Evaluation at `now` (reads only; one query)."""
+    """The rule's alerts.Evaluation at `now` (reads only; one query, two with the plan)."""
     department = rule.department.name if rule.department_id else None
     window = alerts.Window.ending(now, rule.window_days, department)
-    return _MEASURES[rule.indicator](rule, window)
+    return _MEASURES[rule.indicator](rule, window, alert_rule_threshold(rule, now))
 
 
 def alerts_evaluate(*, now=None):

@@ -23,10 +23,7 @@ from openpyxl.chart import BarChart, LineChart, PieChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from callbacks.metrics import SATISFACTION_TARGET
 from servicedesk import spreadsheet
-
-from .data import FIRST_RESPONSE_TARGET_HOURS
 
 COUNT = "#,##0"
 HOURS = "0.0"
@@ -61,6 +58,8 @@ SHEETS = [
     ("satisfaction", gettext_lazy("Satisfaction & follow-ups")),
     ("returns", gettext_lazy("Returns & exchanges")),
     ("problems", gettext_lazy("Top problems")),
+    ("followup_actions", gettext_lazy("Follow-up actions")),
+    ("recalls", gettext_lazy("Recalls")),
     ("agents", gettext_lazy("Agent performance")),
     ("cases", gettext_lazy("Case list")),
 ]
@@ -268,10 +267,7 @@ def _summary(wb, title, f):
         ]
     )
     k, p = f.kpis, f.previous
-    median_met = (
-        None if k.first_response_median is None
-        else k.first_response_median <= FIRST_RESPONSE_TARGET_HOURS
-    )  # fmt: skip
+    median_met = k.first_response_target_met
     # (title, this period, previous, format, target, relative change?, target met)
     kpis = [
         (_("Cases received"), k.received, p.received, COUNT, None, True, None),
@@ -285,7 +281,7 @@ def _summary(wb, title, f):
         ),
         (
             _("First response, median (hours)"), k.first_response_median,
-            p.first_response_median, HOURS, FIRST_RESPONSE_TARGET_HOURS, True, median_met,
+            p.first_response_median, HOURS, k.first_response_target_hours, True, median_met,
         ),
         (
             _("First response, mean (hours)"), k.first_response_mean, p.first_response_mean,
@@ -299,7 +295,7 @@ def _summary(wb, title, f):
         ),
         (
             _("Satisfaction rate"), k.satisfaction_rate, p.satisfaction_rate, PERCENT,
-            SATISFACTION_TARGET, False, k.meets_target,
+            k.satisfaction_target, False, k.meets_target,
         ),
         (_("Problem incidence"), k.problem_incidence, p.problem_incidence, PERCENT, None, False, None),
         (
@@ -438,7 +434,7 @@ def _sla(wb, title, f):
         [_("Indicator"), _("Value"), _("Target")],
         [
             [_("Cases answered"), k.first_responses, None],
-            [_("Median (hours)"), k.first_response_median, FIRST_RESPONSE_TARGET_HOURS],
+            [_("Median (hours)"), k.first_response_median, k.first_response_target_hours],
             [_("Mean (hours)"), k.first_response_mean, None],
         ],
         [None, COUNT, COUNT],
@@ -461,11 +457,13 @@ def _satisfaction(wb, title, f):
     for values, number_format in [
         ([_("Answers"), k.answers], COUNT),
         ([_("Satisfaction score (1–5)"), k.satisfaction_score], SCORE),
-        ([_("Satisfaction rate"), k.satisfaction_rate, SATISFACTION_TARGET], PERCENT),
+        ([_("Satisfaction rate"), k.satisfaction_rate, k.satisfaction_target], PERCENT),
         ([_("Target met"), _yes_no(k.meets_target)], None),
         ([_("Customers surveyed"), k.customers_surveyed], COUNT),
         ([_("Customers reporting a problem"), k.customers_with_problem], COUNT),
         ([_("Problem incidence"), k.problem_incidence], PERCENT),
+        ([_("Customers buying again after answering"), k.repeat_customers], COUNT),
+        ([_("Repeat purchase rate"), k.repeat_purchase_rate], PERCENT),
     ]:
         s.append(values, [None, number_format, number_format])
     s.blank()
@@ -519,7 +517,7 @@ def _satisfaction(wb, title, f):
     first, last = s.table(
         [_("Month"), _("Answers"), _("Satisfaction score"), _("Satisfaction rate"), _("Target")],
         [
-            [m.month, m.answers, m.satisfaction_score, m.satisfaction_rate, SATISFACTION_TARGET]
+            [m.month, m.answers, m.satisfaction_score, m.satisfaction_rate, m.satisfaction_target]
             for m in f.months
         ],
         [MONTH, COUNT, SCORE, PERCENT, PERCENT],
@@ -652,10 +650,14 @@ def build_workbook(figures, case_rows, path, language="zh-hans"):
             "satisfaction": lambda t: _satisfaction(wb, t, figures),
             "returns": lambda t: _returns(wb, t, figures),
             "problems": lambda t: _problems(wb, t, figures),
+            "followup_actions": lambda t: workbook_actions.write(wb, t, figures),
+            "recalls": lambda t: workbook_recalls.write(wb, t, figures),
             "agents": lambda t: _agents(wb, t, figures),
             "cases": lambda t: _cases(wb, t, case_rows),
         }
         # Keyed by the sheet's title as written: what the admin shows next to the report.
+        from . import workbook_actions, workbook_recalls  # these sheets' modules import this one
+
         counts = {titles[key]: writers[key](titles[key]) for key, _title in SHEETS}
         wb.save(path)
     return counts

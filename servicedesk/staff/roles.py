@@ -125,12 +125,17 @@ NEVER_GRANTED = [
 ]
 
 
+# Kept from one role although its patterns match: a manager's approvals.
+ROLE_EXCEPTIONS = {SUPERVISOR: ["callbacks.approve_*", "callbacks.manage_recall"]}
+
+
 def permissions_for(role, all_permissions):
     """The subset of `all_permissions` (`app_label.codename` -> object) granted to `role`."""
     patterns = ROLE_PERMISSIONS[role]
+    never = [*NEVER_GRANTED, *ROLE_EXCEPTIONS.get(role, [])]
     granted = []
     for key, perm in all_permissions.items():
-        if any(fnmatch(key, p) for p in NEVER_GRANTED):
+        if any(fnmatch(key, p) for p in never):
             continue
         if any(fnmatch(key, p) for p in patterns):
             granted.append(perm)

@@ -106,13 +106,13 @@ def test_problem_incidence_edges():
         m.problem_incidence(-1, 0)
 
 
-@pytest.mark.parametrize("func", [m.repeat_purchase_rate, m.referral_rate])
-def test_loyalty_rates_same_shape(func):
-    # 200 customers surveyed, 50 repeat / referred: 50/200 = 0.25 → 25 %
-    assert func(200, 50) == Decimal("0.2500")
-    assert func(0, 0) is None
+def test_repeat_purchase_rate():
+    # 200 customers surveyed, 50 bought again: 50/200 = 0.25 → 25 %
+    assert m.repeat_purchase_rate(200, 50) == Decimal("0.2500")
+    assert m.repeat_purchase_rate(0, 0) is None
     with pytest.raises(ValueError):
-        func(10, 11)
+        m.repeat_purchase_rate(10, 11)
+    assert not hasattr(m, "referral_rate")  # no data feeds it: not computed
 
 
 def test_as_percent_none():
@@ -155,6 +155,17 @@ def test_opinion_concentration_empty_and_blank():
 
 
 # --- improvement --------------------------------------------------------------------------
+
+
+def test_improvement_comes_from_the_unrounded_scores():
+    # 13/3 = 4.333… (shown 4.33) against 101/24 = 4.208… (shown 4.21): by hand 0.125 → 0.13,
+    # where the rounded scores would give 0.12.
+    this_period = [4, 4, 5]
+    last_period = [5] * 5 + [4] * 19
+    assert m.satisfaction_score(this_period) - m.satisfaction_score(last_period) == Decimal("0.12")
+    assert m.score_improvement(this_period, last_period) == Decimal("0.13")
+    assert m.score_improvement([], last_period) is None
+    assert m.score_improvement_of_counts({4: 2, 5: 1}, {5: 5, 4: 19}) == Decimal("0.13")
 
 
 def test_improvement():

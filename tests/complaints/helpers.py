@@ -30,3 +30,13 @@ def walk(case, user, *steps):
     for name, inputs in steps:
         case = services.case_transition(case=case, name=name, user=user, **inputs)
     return case
+
+
+def investigation_in_working_days(days=3):
+    """Make the default plan's investigation stage count working days (the published
+    revision's row, as a plan author would have written it)."""
+    from knowledge.models import PlanStage
+
+    PlanStage.objects.filter(
+        revision__plan__is_default=True, revision__state="published", code="investigation"
+    ).update(time_limit=days, unit="working_days")

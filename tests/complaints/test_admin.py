@@ -710,6 +710,7 @@ def test_return_steps_are_buttons_that_ask_for_their_input(client, agent):
         order_no="SO31",
         product="行李箱",
         return_request={"purchase_date": datetime.date.today(), "reason": "quality"},
+        attachments=[SimpleUploadedFile("wheel.jpg", b"\xff\xd8\xff jpeg")],  # the evidence
     )
     client.force_login(agent)
     html = page(client.get(change_url(case)))

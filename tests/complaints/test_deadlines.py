@@ -11,10 +11,11 @@ from django.db import connection
 
 from complaints import services
 from complaints.models import Case, CaseEvent, EventKind, SlaBreach, State
+from knowledge.models import PlanRevision
 from servicedesk.staff import roles
 from servicedesk.staff.models import Department, Notification
 
-from .helpers import intake, walk
+from .helpers import intake, investigation_in_working_days, walk
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -49,37 +50,46 @@ def local(dt):
     return dt.astimezone(SH).replace(tzinfo=None)
 
 
-def test_high_urgency_responds_within_24_clock_hours(db):
+@pytest.mark.parametrize("urgency", ["high", "medium", "low"])
+def test_every_urgency_gets_the_first_response_within_24_clock_hours(db, urgency):
+    # 000: a reply to every complaint within 24 h, whatever its urgency.
     with time_machine.travel(at(2026, 9, 30, 10), tick=False):
-        case = intake(urgency="high").case
+        case = intake(urgency=urgency).case
     assert local(case.first_response_due) == datetime.datetime(2026, 10, 1, 10)
     assert case.current_stage == "first_response"
 
 
-def test_medium_urgency_counts_three_working_days_over_national_day(db):
+def test_the_first_response_follows_the_revisions_target(db):
+    revision = PlanRevision.objects.get(plan__is_default=True, state="published")
+    revision.first_response_hours = 2
+    revision.save()
+    with time_machine.travel(at(2026, 11, 2, 9), tick=False):
+        case = intake(urgency="low").case
+    assert local(case.first_response_due) == datetime.datetime(2026, 11, 2, 11)
+
+
+def test_working_days_count_over_national_day(db):
     # 2026: 1–7 October off, Saturday 10 October a make-up working day (调休).
-    with time_machine.travel(at(2026, 9, 30, 10), tick=False):
+    investigation_in_working_days(3)
+    with time_machine.travel(at(2026, 9, 29, 10), tick=False):
         case = intake(urgency="medium").case
-    assert local(case.first_response_due) == datetime.datetime(2026, 10, 10, 10)
+    # First response due 30 Sept 10:00, then three working days: 8, 9, 10 October.
+    assert local(case.investigation_due) == datetime.datetime(2026, 10, 10, 10)
     assert case.deadlines_provisional is False
 
 
-def test_low_urgency_uses_the_plan_value(db):
-    with time_machine.travel(at(2026, 11, 2, 9), tick=False):
-        case = intake(urgency="low").case
-    limit = case.plan_revision.urgency_low_hours
-    assert case.first_response_due - case.created_at == datetime.timedelta(hours=limit)
-
-
 def test_a_deadline_in_an_unloaded_year_is_provisional(db):
-    with time_machine.travel(at(2026, 12, 30, 10), tick=False):
+    investigation_in_working_days(3)
+    with time_machine.travel(at(2026, 12, 29, 10), tick=False):
         case = intake(urgency="medium").case
     assert case.deadlines_provisional is True
-    assert local(case.first_response_due) == datetime.datetime(2027, 1, 4, 10)
+    # From 30 December 10:00: 31 December, then 2027 Monday–Friday (not loaded): 1, 4 January.
+    assert local(case.investigation_due) == datetime.datetime(2027, 1, 4, 10)
 
 
 def test_a_provisional_deadline_asks_the_administrators_once_to_load_the_year(make_user):
     admin = make_user("calendar_admin", role=roles.ADMINISTRATOR)
+    investigation_in_working_days(3)
     with time_machine.travel(at(2026, 12, 30, 10), tick=False):
         intake(urgency="medium")
         intake(urgency="medium")
@@ -87,13 +97,13 @@ def test_a_provisional_deadline_asks_the_administrators_once_to_load_the_year(ma
     assert notes.count() == 1 and "2027" in notes.get().subject
 
 
-def test_urgency_change_recomputes_the_deadline(agent):
+def test_urgency_change_keeps_the_first_response(agent):
     with time_machine.travel(at(2026, 11, 2, 10), tick=False):
         case = intake(urgency="medium").case
-        assert local(case.first_response_due) == datetime.datetime(2026, 11, 5, 10)
+        before = case.next_escalation_at
         case = services.case_update(case=case, user=agent, urgency="high")
     assert local(case.first_response_due) == datetime.datetime(2026, 11, 3, 10)
-    assert local(case.next_escalation_at) == datetime.datetime(2026, 11, 3, 10)
+    assert case.next_escalation_at == before  # the first response is the same for every urgency
 
 
 def test_stages_complete_and_the_next_one_counts_from_then(agent, handler, tech):

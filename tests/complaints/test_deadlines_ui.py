@@ -18,7 +18,7 @@ from complaints.models import Case, SlaBreach, TechnicalRequest
 from servicedesk.staff import roles
 from servicedesk.staff.models import Department
 
-from .helpers import intake, walk
+from .helpers import intake, investigation_in_working_days, walk
 
 SH = ZoneInfo("Asia/Shanghai")
 CHANGELIST = reverse("admin:complaints_case_changelist")
@@ -136,6 +136,7 @@ def test_the_list_marks_the_escalation_level_and_provisional_deadlines(
 ):
     escalated = new_case(department, front)
     services.sla_sweep(now=at(2026, 11, 3, 10, 5))
+    investigation_in_working_days(3)
     with frozen(at(2026, 12, 30, 10)):  # three working days reach into 2027: not loaded yet
         provisional = intake(department=department, assignee=front, urgency="medium").case
     assert provisional.deadlines_provisional

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import override_settings
 from django_fsm import TransitionNotAllowed
@@ -329,6 +330,12 @@ def test_return_steps_through_the_service_are_logged(agent, make_user, tech):
     with pytest.raises(ValidationError) as err:
         services.return_request_step(case=case, step="reject", user=handler, review_comment=" ")
     assert "review_comment" in err.value.message_dict
+    with pytest.raises(ValidationError) as err:  # a quality return is approved on evidence
+        services.return_request_step(case=case, step="approve", user=handler)
+    assert "evidence" in err.value.message_dict
+    services.case_add_attachment(
+        case=case, user=handler, file=SimpleUploadedFile("内胆.jpg", b"\xff\xd8\xff jpeg")
+    )
     services.return_request_step(case=case, step="approve", user=handler)
     services.return_request_step(case=case, step="notify_customer", user=handler)
     with pytest.raises(ValidationError) as err:
@@ -342,10 +349,11 @@ def test_return_steps_through_the_service_are_logged(agent, make_user, tech):
     )
     with pytest.raises(ValidationError) as err:
         services.return_request_step(case=case, step="refund", user=handler, refund_amount="-5")
-    assert "refund_amount" in err.value.message_dict
+    assert set(err.value.message_dict) == {"refund_amount", "refund_method"}
     rr = services.return_request_step(
-        case=case, step="refund", user=handler, refund_amount="299.00"
+        case=case, step="refund", user=handler, refund_method="original", refund_amount="299.00"
     )
+    assert rr.refund_method == "original"
     assert rr.step == "refunded" and rr.resolution == "refund" and str(rr.refund_amount) == "299.00"
     steps = list(
         case.events.filter(kind=EventKind.RETURN_STEP).values_list("transition", flat=True)
