@@ -60,9 +60,10 @@ from .models import (
 case_created = Signal()
 case_transitioned = Signal()
 case_contact_added = Signal()
-# Sent inside the escalation sweep's transaction with the timeline entries it bulk-created
-# (bulk_create sends no post_save): `sender=Case, events=[CaseEvent, ...]`.
-cases_escalated = Signal()
+# Sent inside the transaction that bulk-created timeline entries (intake, the escalation
+# sweep), since bulk_create sends no post_save: `sender=Case, events=[CaseEvent, ...]` — each
+# with its case attached (on PostgreSQL's set-based sweep, entries built from what it wrote).
+case_events_bulk_created = Signal()
 
 
 class CaseChanged(Exception):
@@ -373,6 +374,7 @@ def case_intake(
             created_by=user,
         )  # fmt: skip
         CaseEvent.objects.bulk_create(events)
+        case_events_bulk_created.send(sender=Case, events=events)
         if nobody_on_duty:
             CaseEvent.objects.create(
                 case=case, kind=EventKind.NOTE, author=None, created_at=now, message=nobody_on_duty
@@ -1127,7 +1129,7 @@ def sla_sweep(*, now=None, batch_size=None):
         for model in (Case, TechnicalRequest):
             while True:
                 if model is Case and set_based:
-                    recipients = recipients or _Recipients()
+                    recipients = recipients or _Recipients(now)
                     claimed, rows = _escalate_cases_set_based(now, batch_size, recipients)
                     raised += rows
                     if claimed < batch_size:
@@ -1166,12 +1168,18 @@ def _escalate_cases_set_based(now, batch_size, recipients):
     }
     claimed, rows = escalation.escalate_cases_sql(
         now=now, limit=batch_size, level1_people=level1,
-        level1_default=[u.username for u in recipients.all_supervisors],
-        level2_people=[u.username for u in recipients.managers],
+        level1_default=[u.username for u in recipients.for_level(1, None)],
+        level2_people=[u.username for u in recipients.for_level(2, None)],
     )  # fmt: skip
     names = recipients.department_names()
-    raised = []
+    raised, events = [], []
     for case_id, number, subject, department_id, stage, due_at, level in rows:
+        events.append(
+            CaseEvent(
+                case_id=case_id, kind=EventKind.ESCALATION, created_at=now,
+                data={"stage": stage, "level": level, "due_at": due_at.isoformat()},
+            )
+        )  # fmt: skip
         raised.append(
             escalation.Raised(
                 key=f"case:{number}:{stage}:{due_at.isoformat()}:L{level}",
@@ -1181,6 +1189,8 @@ def _escalate_cases_set_based(now, batch_size, recipients):
                 people=recipients.for_level(level, department_id),
             )
         )  # fmt: skip
+    if events:
+        case_events_bulk_created.send(sender=Case, events=events)
     return claimed, raised
 
 
@@ -1230,7 +1240,7 @@ def _escalate_cases(cases, now, recipients):
     SlaBreach.objects.bulk_create(new_breaches, ignore_conflicts=True)
     CaseEvent.objects.bulk_create(events)
     if events:
-        cases_escalated.send(sender=Case, events=events)
+        case_events_bulk_created.send(sender=Case, events=events)
     Case.objects.bulk_update(
         cases, ["escalation_level", "next_escalation_at", "current_stage", "current_due"]
     )

@@ -176,7 +176,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # The same client address as the rate limits (X-Forwarded-For only when TRUST_X_FORWARDED_FOR).
-AXES_CLIENT_IP_CALLABLE = "servicedesk.ratelimit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "servicedesk.ratelimit.axes_client_ip"
 # No admin pages for the attempts (they would be English-only screens); the commands
 # axes_list_attempts / axes_reset_username / axes_reset do the job.
 AXES_ENABLE_ADMIN = False

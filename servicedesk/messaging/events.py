@@ -7,7 +7,7 @@ from django.dispatch import receiver
 
 from callbacks.models import Response
 from complaints.models import Case, CaseEvent, EventKind
-from complaints.services import cases_escalated
+from complaints.services import case_events_bulk_created
 from servicedesk.reports.models import Alert
 
 from . import webhooks
@@ -23,30 +23,65 @@ post_delete.connect(
 )
 
 
-@receiver(post_save, sender=CaseEvent, dispatch_uid="messaging_case_event")
-def _case_event(sender, instance, created, raw=False, **kwargs):
-    if not created or raw:
-        return
-    kind = instance.kind
+def _event_types(event):
+    """The webhook event types a timeline entry stands for, and their data."""
+    kind = event.kind
+    if kind == EventKind.ESCALATION:
+        data = event.data or {}
+        return ["case.escalated"], {
+            "stage": data.get("stage"),
+            "level": data.get("level"),
+            "due_at": data.get("due_at"),
+            "timeline_event": event.pk,
+        }
     types = []
     if kind == EventKind.CREATED:
         types.append("case.created")
     elif kind == EventKind.TRANSITION:
         types.append("case.state_changed")
-        if instance.transition == "assign":
+        if event.transition == "assign":
             types.append("case.assigned")
-    elif kind == EventKind.ESCALATION:
-        types.append("case.escalated")
-    if not types:
-        return
     data = {
-        "from_state": instance.from_state or None,
-        "to_state": instance.to_state or None,
-        "transition": instance.transition or None,
-        "timeline_event": instance.pk,
+        "from_state": event.from_state or None,
+        "to_state": event.to_state or None,
+        "transition": event.transition or None,
+        "timeline_event": event.pk,
     }
+    return types, data
+
+
+@receiver(post_save, sender=CaseEvent, dispatch_uid="messaging_case_event")
+def _case_event(sender, instance, created, raw=False, **kwargs):
+    if not created or raw:
+        return
+    types, data = _event_types(instance)
     for t in types:
         webhooks.event_emit(type=t, case=instance.case, data=data, now=instance.created_at)
+
+
+@receiver(case_events_bulk_created, sender=Case, dispatch_uid="messaging_case_events_bulk")
+def _case_events_bulk_created(sender, events, **kwargs):
+    """Timeline entries written in bulk (intake, the escalation sweep) send no post_save: the
+    same events as one by one, a few queries per type whatever the count."""
+    by_type = {}
+    for event in events:
+        types, data = _event_types(event)
+        for t in types:
+            by_type.setdefault(t, []).append((event, data))
+    for t, items in by_type.items():
+        if not webhooks.has_subscribers(t):
+            continue
+        missing = {e.case_id for e, _d in items if not CaseEvent.case.is_cached(e)}
+        loaded = Case.objects.select_related("department").in_bulk(missing) if missing else {}
+        webhooks.events_emit_many(
+            type=t,
+            items=[
+                # not .get(): e.case would be read (a query) even when loaded holds it
+                (loaded[e.case_id] if e.case_id in loaded else e.case, data)  # noqa: SIM401
+                for e, data in items
+            ],
+            now=items[0][0].created_at,
+        )
 
 
 @receiver(post_save, sender=Response, dispatch_uid="messaging_survey_answered")
@@ -66,22 +101,3 @@ def _alert_raised(sender, instance, created, raw=False, **kwargs):
             type="alert.raised",
             data={"alert": instance.pk, "subject": instance.subject, "message": instance.message},
         )
-
-
-@receiver(cases_escalated, sender=Case, dispatch_uid="messaging_cases_escalated")
-def _cases_escalated(sender, events, **kwargs):
-    webhooks.events_emit_many(
-        type="case.escalated",
-        items=[
-            (
-                e.case,
-                {
-                    "stage": e.data.get("stage"),
-                    "level": e.data.get("level"),
-                    "due_at": e.data.get("due_at"),
-                },
-            )
-            for e in events
-        ],
-        now=events[0].created_at if events else None,
-    )

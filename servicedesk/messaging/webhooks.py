@@ -103,6 +103,10 @@ def _subscribers(type):
     return [pk for pk, events in _subscribers_cache["rows"] if type in (events or [])]
 
 
+def has_subscribers(type):
+    return bool(_subscribers(type))
+
+
 def events_emit_many(*, type, items, now=None):
     """Many events of one type at once (the escalation sweep): `items` is a list of (case,
     data). A few queries whatever the count; none but one when nobody subscribes."""

@@ -17,10 +17,12 @@ from servicedesk.workforce import live
 from .alerts import Breach, Evaluation, local_text, number, text
 
 
-def measure_volume(rule, window):
+def measure_volume(rule, window, threshold):
+    """`threshold`: the rule's % over the forecast (alert_rule_threshold; the plan holds none
+    for this indicator, so it is the rule's own)."""
     start, volumes = live.current_interval_volume(window.end, rule.department)
     return volume_over_forecast(
-        volumes, start=start, threshold=rule.threshold, min_count=rule.min_count, window=window
+        volumes, start=start, threshold=threshold, min_count=rule.min_count, window=window
     )
 
 

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib.auth import models as auth_models
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from . import roles
@@ -61,8 +63,17 @@ class User(AbstractUser):
         return full or self.username
 
     def has_role(self, *role_names):
-        names = {g.name for g in self.groups.all()}
-        return self.is_superuser or any(r in names for r in role_names)
+        return self.is_superuser or any(r in self.role_names for r in role_names)
+
+    @property
+    def role_names(self):
+        """The names of the user's groups, read once per instance (a page asks several
+        times); changing the groups through this instance clears it (see _groups_changed)."""
+        if self._role_names is None:
+            self._role_names = frozenset(g.name for g in self.groups.all())
+        return self._role_names
+
+    _role_names = None
 
     @property
     def sees_all_departments(self):
@@ -167,3 +178,11 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+@receiver(m2m_changed, sender=User.groups.through, dispatch_uid="staff_user_groups_changed")
+def _groups_changed(sender, instance, **kwargs):
+    # group.user_set.add(...) passes the group: other users' loaded instances keep what they
+    # read until loaded again (each request loads its user afresh).
+    if isinstance(instance, User):
+        instance._role_names = None

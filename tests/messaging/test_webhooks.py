@@ -86,6 +86,25 @@ def test_receiver_down_for_a_while_gets_each_event_once_with_a_valid_signature(
     assert all(d.response_code == 200 and d.duration_ms is not None for d in log)
 
 
+def test_intake_pushes_created_and_assigned_for_an_automatically_assigned_case(
+    client, admin_user, settings, http_server, department, agent
+):
+    # Intake writes its timeline entries in bulk: they are pushed all the same.
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    receiver = http_server()
+    _subscribe(client, admin_user, receiver.url, events=["case.created", "case.assigned"])
+    with time_machine.travel(at(2026, 11, 2, 10), tick=False):
+        case = intake(department=department).case
+        assert deliveries_send_due() == 2
+
+    assert case.assignee == agent
+    bodies = {r["headers"]["X-Event-Type"]: json.loads(r["body"]) for r in receiver.requests}
+    assert set(bodies) == {"case.created", "case.assigned"}
+    assert bodies["case.assigned"]["data"]["case"]["assignee"] == "agent"
+    assert bodies["case.assigned"]["data"]["case"]["department"] == "kefu"
+    assert bodies["case.created"]["data"]["case"]["number"] == case.number
+
+
 def test_subscription_failing_for_a_day_is_paused_and_its_owner_told(
     client, admin_user, settings, http_server
 ):
