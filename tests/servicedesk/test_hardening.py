@@ -78,6 +78,25 @@ def test_the_lockout_follows_the_rate_limits_client_address(agent, settings):
     assert other.status_code == 302
 
 
+def test_a_login_without_a_readable_address_is_not_an_error(agent, settings):
+    # A forged header that is no address, or no REMOTE_ADDR at all (a unix socket, the test
+    # client's force_login): the login goes through and is recorded without an address — on
+    # PostgreSQL the attempt log refuses anything but an IP, which used to be a 500.
+    from axes.models import AccessLog
+
+    settings.TRUST_X_FORWARDED_FOR = True
+    response = Client().post(
+        LOGIN,
+        {"username": "agent", "password": "pw-for-tests", "next": "/admin/"},
+        HTTP_X_FORWARDED_FOR="unknown, 10.0.0.1",
+    )
+    assert response.status_code == 302
+    client = Client()
+    client.force_login(agent)
+    assert client.get("/admin/").status_code == 200
+    assert AccessLog.objects.filter(username="agent", ip_address__isnull=True).count() == 2
+
+
 # --- Content-Security-Policy ---------------------------------------------------------------
 
 
