@@ -20,6 +20,9 @@ run_pytest() {
 
 # Dovecot for the e-mail tests (tests/messaging), installed like PostgreSQL when absent.
 bash tests/ensure-dovecot.sh || true
+# Chromium and a Chinese font for the browser tests (tests/e2e, PostgreSQL run), installed the
+# same way; without them those tests are skipped with the reason, or fail under CI=true.
+bash tests/ensure-browser.sh || echo "!!! The browser tests (tests/e2e) cannot run: see above. !!!"
 
 echo "================ run 1/2: SQLite + filesystem broker ================"
 (
