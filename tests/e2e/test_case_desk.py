@@ -6,25 +6,9 @@ import re
 
 from playwright.sync_api import expect
 
-from complaints import services
 from complaints.models import Case, State
 
-SUBJECT = "快递员态度恶劣，包裹被扔在门口"
-PHONE = "13800138000"
-
-
-def call_in(team, **overrides):
-    """A phone complaint registered through the intake service (routed to 售后部 / 周师傅)."""
-    data = {
-        "channel": "phone",
-        "customer": {"name": "王女士", "phone": PHONE},
-        "subject": SUBJECT,
-        "description": "客户来电反映快递员未按约定送货上门，包裹被扔在小区门口。",
-        "type": "complaint",
-        "category": "logistics",
-        "user": team.agent,
-    }
-    return services.case_intake(**{**data, **overrides}).case
+from .cases import PHONE, SUBJECT, call_in
 
 
 def case_page(desk, case):
