@@ -61,7 +61,9 @@ def browser():
         _no_browser(f"{CHROMIUM} is not installed")
     if shutil.which("fc-list") and not os.popen("fc-list :lang=zh family").read().strip():
         _no_browser("no Chinese font is installed (fonts-noto-cjk)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=5_000)
 
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
