@@ -175,8 +175,8 @@ def test_case_list_fits_a_1440_px_screen(desk, team):
     supervisor = desk()
     supervisor.login("lizg")
     supervisor.goto("/admin/complaints/case/")
-    supervisor.look(case_list_fits=True)
     supervisor.shot("case-list")
+    supervisor.look(case_list_fits=True)
     # A search by phone shows the whole number of the hit, in one line.
     page = supervisor.page
     page.locator("#searchbar").fill("13800130003")
