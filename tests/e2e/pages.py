@@ -26,8 +26,9 @@ ALLOWED_WORDS = {
     "APP",  # Chinese usage (APP 闪退)
     "B",  # B角: the Chinese term for a backup
 }
-# Stripped before looking: addresses and e-mail addresses are not words.
-NOT_TEXT = re.compile(r"\S+@\S+|https?://\S+")
+# Stripped before looking: addresses and e-mail addresses are not words; L1/L2 are the
+# escalation levels as Chinese operations teams write them.
+NOT_TEXT = re.compile(r"\S+@\S+|https?://\S+|(?<![A-Za-z])L[12](?!\d)")
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 
 # English that the Chinese-wording work of issue 14 removes; allowed until it is on main.
@@ -57,7 +58,7 @@ def english_words(text):
     text = NOT_TEXT.sub(" ", text)
     found = []
     for word in WORD.findall(text):
-        if word in ALLOWED_WORDS or word in PENDING_WORDS or word in found:
+        if word in ALLOWED_WORDS or word.upper() in PENDING_WORDS or word in found:
             continue
         found.append(word)
     return found
