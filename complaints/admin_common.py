@@ -44,7 +44,14 @@ def _prime_user(request):
         prefetch_related_objects([user], "groups")
 
 
-def badge(label, colour):
+def badge(label, colour, title=None):
+    if title:
+        return format_html(
+            '<span class="sd-badge" style="background:{}" title="{}">{}</span>',
+            colour,
+            title,
+            label,
+        )
     return format_html('<span class="sd-badge" style="background:{}">{}</span>', colour, label)
 
 
