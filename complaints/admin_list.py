@@ -174,7 +174,7 @@ class ReceivedFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [
             ("today", gettext_lazy("Today")),
-            ("7d", gettext_lazy("Last 7 days")),
+            ("7d", gettext_lazy("Past 7 days")),
             ("month", gettext_lazy("This month")),
         ]
 
