@@ -6,7 +6,7 @@ import datetime
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.views.main import SEARCH_VAR
+from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
@@ -258,6 +258,18 @@ class CappedCountPaginator(Paginator):
         return min(counted, self.COUNT_CAP)
 
 
+class CaseChangeList(ChangeList):
+    """Marks the column of the ordering actually used (time left for open work), not the
+    admin's static `ordering`."""
+
+    def __init__(self, request, *args, **kwargs):
+        self._request = request
+        super().__init__(request, *args, **kwargs)
+
+    def _get_default_ordering(self):
+        return self.model_admin.get_ordering(self._request) or super()._get_default_ordering()
+
+
 # --- cases -------------------------------------------------------------------------------
 
 
@@ -317,6 +329,9 @@ class CaseListMixin:
         if choice in ("open", "active") or choice in OPEN_STATES:
             return [F("current_due").asc(nulls_last=True)]
         return ["-created_at"]
+
+    def get_changelist(self, request, **kwargs):
+        return CaseChangeList
 
     def get_search_results(self, request, queryset, search_term):
         # Ours, not Django's OR of substring matches over every field (complaints/lookup.py).
