@@ -217,8 +217,8 @@ def test_the_new_filters_take_at_most_twelve_queries(
 @pytest.mark.parametrize(
     "params,index",
     [
-        ({}, "case_open_due_idx"),
-        ({"scope": "unassigned"}, "case_open_due_idx"),
+        ({}, "case_open_due_idx"),  # every tab's default: read in deadline order
+        ({"scope": "unassigned"}, None),  # the planner's pick: the assignee or the due index
         ({"escalated": "any", "state": "all"}, "case_escalated_idx"),
     ],
 )
@@ -236,7 +236,9 @@ def test_postgresql_serves_the_default_queue_and_the_escalated_filter_from_an_in
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SET enable_seqscan = on")
-    assert index in plan, plan
+    assert "Seq Scan on complaints_case" not in plan, plan
+    if index:
+        assert index in plan, plan
 
 
 # --- phones -----------------------------------------------------------------------------
