@@ -335,6 +335,18 @@ class CaseListMixin:
 
     def get_search_results(self, request, queryset, search_term):
         # Ours, not Django's OR of substring matches over every field (complaints/lookup.py).
+        term = (search_term or "").strip()
+        if (
+            lookup._PHONE_LIKE.match(term)
+            and not lookup.phone_tail(term)
+            and not lookup.sees_phone_numbers(request.user)
+        ):
+            # Found nothing by design (masked phones): say why, and what works instead.
+            messages.info(
+                request,
+                _("Your role sees phone numbers masked: search by the last 4 digits instead."),
+                fail_silently=True,
+            )
         return lookup.case_search(queryset, search_term, user=request.user), False
 
     def get_list_display(self, request):

@@ -281,6 +281,18 @@ def test_a_masked_role_sees_the_list_phone_masked_in_the_same_form(client, handl
     assert "138 1234 5678" not in html and "13812345678" not in html
 
 
+def test_a_masked_role_searching_a_full_phone_is_told_to_use_the_last_4_digits(
+    client, handler, department
+):
+    intake(
+        department=department, assignee=handler, customer={"name": "赵六", "phone": "13812345678"}
+    )
+    client.force_login(handler)
+    response = client.get(CHANGELIST, {"q": "138 1234 5678"})
+    assert list(response.context["cl"].result_list) == []
+    assert "search by the last 4 digits" in response.content.decode()
+
+
 # --- accessibility ----------------------------------------------------------------------
 
 
