@@ -26,7 +26,15 @@ from .admin_common import (
     time_left_text,
 )
 from .admin_forms import AttachmentForm, ProgressForm, TechnicalRequestForm
-from .models import FINAL_STATES, Case, ReturnRequest, SlaBreach, State, TechnicalRequest
+from .models import (
+    FINAL_STATES,
+    Case,
+    ReturnRequest,
+    SlaBreach,
+    State,
+    TechnicalRequest,
+    display_phone,
+)
 
 # Panels higher apps add to the case page (the channels app's reply box): functions
 # (request, case) -> HTML, registered in their admin module; complaints never imports them.
@@ -177,7 +185,7 @@ class CasePageMixin:
         )
         return {
             "case": case,
-            "customer_phone": customer.phone if full else customer.phone_masked,
+            "customer_phone": display_phone(customer.phone, masked=not full),
             "customer_email": customer.email if full else customer.email_masked,
             "customer_url": reverse("admin:complaints_customer_change", args=[customer.pk]),
             "other_cases": other_cases,
