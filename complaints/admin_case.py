@@ -4,7 +4,7 @@ customer, other cases, contacts, timeline, attachments, one button per transitio
 
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,15 @@ from .admin_common import (
     time_left_text,
 )
 from .admin_forms import AttachmentForm, ProgressForm, TechnicalRequestForm
-from .models import FINAL_STATES, Case, ReturnRequest, SlaBreach, State, TechnicalRequest
+from .models import (
+    FINAL_STATES,
+    Case,
+    ReturnRequest,
+    SlaBreach,
+    State,
+    TechnicalRequest,
+    display_phone,
+)
 
 # Panels higher apps add to the case page (the channels app's reply box): functions
 # (request, case) -> HTML, registered in their admin module; complaints never imports them.
@@ -115,7 +123,11 @@ class CasePageMixin:
         other_cases = list(
             visible_others.select_related("department").order_by("-created_at")[:OTHER_CASES_SHOWN]
         )
-        visible_count = visible_others.count()
+        # Both counts in one query: what this user may open, and what exists beyond it.
+        counts = others.aggregate(
+            total=Count("pk"), visible=Count("pk", filter=Q(pk__in=visible_others.values("pk")))
+        )
+        visible_count = counts["visible"]
         events = list(case.events.select_related("author"))
         promise = None
         for event in events:
@@ -173,12 +185,12 @@ class CasePageMixin:
         )
         return {
             "case": case,
-            "customer_phone": customer.phone if full else customer.phone_masked,
+            "customer_phone": display_phone(customer.phone, masked=not full),
             "customer_email": customer.email if full else customer.email_masked,
             "customer_url": reverse("admin:complaints_customer_change", args=[customer.pk]),
             "other_cases": other_cases,
             "other_more": visible_count - len(other_cases),
-            "other_hidden": others.count() - visible_count,
+            "other_hidden": counts["total"] - visible_count,
             "contacts": list(case.contacts.select_related("created_by")),
             "events": events,
             "attachments": list(case.attachments.select_related("uploaded_by")),

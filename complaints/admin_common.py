@@ -14,23 +14,23 @@ from .models import SlaStage, State, Urgency, normalize_phone
 
 PERSONAL_DATA = "complaints.view_personal_data"
 
-URGENCY_COLOURS = {Urgency.HIGH: "#c62828", Urgency.MEDIUM: "#d97706", Urgency.LOW: "#6b7280"}
+URGENCY_COLOURS = {Urgency.HIGH: "#c62828", Urgency.MEDIUM: "#b45309", Urgency.LOW: "#6b7280"}
 STATE_COLOURS = {
     State.RECEIVED: "#2563eb",
     State.ASSIGNED: "#7c3aed",
-    State.INVESTIGATING: "#d97706",
-    State.SOLUTION_PROPOSED: "#0891b2",
-    State.RESOLVED: "#16a34a",
+    State.INVESTIGATING: "#b45309",
+    State.SOLUTION_PROPOSED: "#0e7490",
+    State.RESOLVED: "#15803d",
     State.CLOSED: "#4b5563",
     State.REOPENED: "#dc2626",
-    State.MERGED: "#9ca3af",
-    State.CANCELLED: "#9ca3af",
+    State.MERGED: "#6b7280",
+    State.CANCELLED: "#6b7280",
 }
 OTHER_CASES_SHOWN = 20
 # "Due soon": amber in the list and the "due within 4 h" queue.
 DUE_SOON_HOURS = 4
-DUE_COLOURS = {"overdue": "#c62828", "soon": "#d97706", "ok": "#16a34a", "done": "#16a34a"}
-ESCALATION_COLOURS = {1: "#d97706", 2: "#7f1d1d"}
+DUE_COLOURS = {"overdue": "#c62828", "soon": "#b45309", "ok": "#15803d", "done": "#15803d"}
+ESCALATION_COLOURS = {1: "#b45309", 2: "#7f1d1d"}
 STAGE_LABELS = dict(SlaStage.choices)
 # Evidence a browser shows by itself; anything else is downloaded.
 INLINE_TYPES = ("image/", "video/", "audio/", "application/pdf", "text/plain")
@@ -44,7 +44,14 @@ def _prime_user(request):
         prefetch_related_objects([user], "groups")
 
 
-def badge(label, colour):
+def badge(label, colour, title=None):
+    if title:
+        return format_html(
+            '<span class="sd-badge" style="background:{}" title="{}">{}</span>',
+            colour,
+            title,
+            label,
+        )
     return format_html('<span class="sd-badge" style="background:{}">{}</span>', colour, label)
 
 

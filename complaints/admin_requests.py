@@ -280,15 +280,35 @@ class TechnicalRequestAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/complaints/case/action_form.html", context)
 
 
+BREACH_LEVELS = {
+    1: gettext_lazy("Level 1 (supervisors)"),
+    2: gettext_lazy("Level 2 (managers)"),
+}
+
+
+class BreachLevelFilter(admin.SimpleListFilter):
+    title = gettext_lazy("escalation level")
+    parameter_name = "level"
+
+    def lookups(self, request, model_admin):
+        return [(str(level), label) for level, label in BREACH_LEVELS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"1", "2"}:
+            return queryset.filter(level=int(self.value()))
+        return queryset
+
+
 @admin.register(SlaBreach)
 class SlaBreachAdmin(admin.ModelAdmin):
-    """Every escalation raised by the deadline sweep: read-only, for supervisors' reviews."""
+    """Every escalation raised by the deadline sweep (升级记录): read-only, for supervisors'
+    and managers' reviews, newest first."""
 
     list_display = [
-        "case_column", "stage", "level", "due_at", "escalated_at", "department",
+        "case_column", "stage", "level_column", "due_at", "escalated_at", "department",
         "notified_list",
     ]  # fmt: skip
-    list_filter = ["stage", "level", "department"]
+    list_filter = ["stage", BreachLevelFilter, "department"]
     list_select_related = ["case", "department"]
     search_fields = ["case__number"]
     date_hierarchy = "escalated_at"
@@ -308,6 +328,10 @@ class SlaBreachAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("case"), ordering="case__number")
     def case_column(self, obj):
         return _case_link(obj.case)
+
+    @admin.display(description=gettext_lazy("escalation level"), ordering="level")
+    def level_column(self, obj):
+        return BREACH_LEVELS.get(obj.level, obj.level)
 
     @admin.display(description=gettext_lazy("notified"))
     def notified_list(self, obj):

@@ -176,6 +176,17 @@ def mask_phone(value):
     return "*" * max(len(v) - 2, 0) + v[-2:]
 
 
+def display_phone(value, *, masked=False):
+    """One form for every phone shown: a mainland mobile as '138 1234 5678' ('138 **** 5678'
+    masked), whatever was typed (+86 138-1234-5678, 13812345678); other numbers as typed
+    (mask_phone when masked)."""
+    digits = normalize_phone(value)
+    if len(digits) == 11 and digits.startswith("1"):
+        middle = "****" if masked else digits[3:7]
+        return f"{digits[:3]} {middle} {digits[7:]}"
+    return mask_phone(value) if masked else (value or "").strip()
+
+
 def mask_email(value):
     """'zhangsan@example.com' -> 'zh***@example.com'."""
     if not value or "@" not in value:
@@ -722,6 +733,19 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 fields=["current_due"],
                 name="case_current_due_idx",
                 condition=Q(current_due__isnull=False),
+            ),
+            # Every queue's default: open cases, most urgent first (the list's ORDER BY
+            # current_due ASC NULLS LAST, id DESC), read in index order down to one page.
+            models.Index(
+                fields=["current_due", "-id"],
+                name="case_open_due_idx",
+                condition=Q(state__in=OPEN_STATES),
+            ),
+            # The 已升级 filter and the dashboard tile: only escalated cases are in it.
+            models.Index(
+                fields=["escalation_level"],
+                name="case_escalated_idx",
+                condition=Q(escalation_level__gte=1),
             ),
         ]
         constraints = [

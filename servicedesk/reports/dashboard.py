@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from callbacks import metrics
@@ -44,6 +46,7 @@ class Dashboard:
     followups_overdue: int = 0
     alerts: list = field(default_factory=list)
     alerts_open: int = 0
+    links: dict = field(default_factory=dict)  # each tile's list: exactly what it counts
 
 
 def _day_start(now):
@@ -121,7 +124,34 @@ def dashboard_figures(user, now=None):
     unclosed = Alert.objects.exclude(status=AlertStatus.CLOSED)
     d.alerts = list(unclosed.select_related("rule").order_by("-raised_at")[:5])
     d.alerts_open = unclosed.count()
+    d.links = tile_links(month_start)
     return d
+
+
+def tile_links(month_start):
+    """The list behind each tile's number, filtered to exactly what the tile counts."""
+
+    def url(name, **params):
+        return f"{reverse(name)}?{urlencode(params)}"
+
+    cases = "admin:complaints_case_changelist"
+    return {
+        "received": url(cases, received="today", state="all"),
+        "open": url(cases, state="open"),
+        "overdue": url(cases, overdue="yes"),
+        "escalated": url(cases, escalated="any", state="open"),
+        "satisfaction": url(
+            "admin:callbacks_response_changelist",
+            answered_at__year=month_start.year,
+            answered_at__month=month_start.month,
+            overall_score__isnull="False",
+        ),
+        "followups": url("admin:callbacks_followup_changelist", due="today"),
+        "alerts": url(
+            "admin:reports_alert_changelist",
+            status__in=",".join([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]),
+        ),
+    }
 
 
 def wants_dashboard(user):

@@ -86,6 +86,7 @@ ROLE_PERMISSIONS = {
         "complaints.merge_case",
         "complaints.waive_satisfaction",
         "complaints.view_personal_data",
+        "complaints.view_slabreach",  # the escalations (升级记录) they review
         "complaints.*_routingrule",
         "complaints.*_urgencyrule",
         "callbacks.*",
