@@ -136,7 +136,6 @@ def escalated_filter(page):
     return section.get_by_role("link").filter(has_not_text="全部").first
 
 
-@pytest.mark.xfail(strict=False, reason="lands with the 已升级 filter of the case list")
 def test_supervisor_finds_the_escalated_case_under_escalated(desk, team, clock):
     # Taken in on Sunday morning; nobody answered it within the 24 hours of the first response.
     clock.move_to(MONDAY_10 - datetime.timedelta(hours=25))
@@ -161,7 +160,6 @@ def test_supervisor_finds_the_escalated_case_under_escalated(desk, team, clock):
     assert supervisor.result_count() == 1
 
 
-@pytest.mark.xfail(strict=False, reason="lands with the compact case list")
 def test_case_list_fits_a_1440_px_screen(desk, team):
     for n, (name, subject) in enumerate(
         [
