@@ -83,17 +83,22 @@ def browser():
 
 
 @pytest.fixture(scope="package", autouse=True)
-def _flush_without_role_sync():
+def _flush_without_role_sync(django_db_blocker):
     """After each browser test the live server's data is flushed, and a flush re-sends
     post_migrate once per app: the role sync (servicedesk.staff) would run ~18 times (~8 s).
-    Within this folder it is off; `shipped_data` syncs the roles once instead."""
+    Within this folder it is off; `shipped_data` syncs the roles once instead, and so does
+    the end of the folder, for the tests after it (the role groups exist after a flush)."""
     from django.db.models.signals import post_migrate
 
     from servicedesk.staff import roles
 
     post_migrate.disconnect(dispatch_uid="staff.sync_roles")
-    yield
-    post_migrate.connect(roles.sync_role_permissions, dispatch_uid="staff.sync_roles")
+    try:
+        yield
+    finally:
+        post_migrate.connect(roles.sync_role_permissions, dispatch_uid="staff.sync_roles")
+        with django_db_blocker.unblock():
+            roles.sync_role_permissions()
 
 
 @pytest.fixture
