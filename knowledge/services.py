@@ -222,18 +222,25 @@ def plan_revision_submit(*, revision, user, reason):
 
 
 def revision_approvers(revision):
-    """The active staff who may approve or reject `revision` now: holders of the approve
-    permission (through a role or in person; superusers only if nobody else holds it) who
-    neither wrote, submitted nor edited it (four eyes). Ordered by username."""
+    """Whom to ask to approve or reject `revision` now, ordered by username: the active staff
+    who hold the approve permission (through a role or in person) and neither wrote, submitted
+    nor edited it (four eyes) — those in the manager role among them; when there are none,
+    any other holder (an administrator); when there is nobody, the superusers."""
     perm = Permission.objects.get(
         content_type__app_label="knowledge", codename="approve_planrevision"
     )
     barred = {revision.author_id, revision.submitted_by_id, *revision.editor_ids()}
-    holders = User.objects.filter(is_active=True).exclude(pk__in=[pk for pk in barred if pk])
-    approvers = holders.filter(Q(groups__permissions=perm) | Q(user_permissions=perm))
-    if not approvers.exists():
-        approvers = holders.filter(is_superuser=True)
-    return list(approvers.distinct().order_by("username"))
+    allowed = User.objects.filter(is_active=True).exclude(pk__in=[pk for pk in barred if pk])
+    holders = allowed.filter(Q(groups__permissions=perm) | Q(user_permissions=perm)).distinct()
+    for candidates in (
+        holders.filter(pk__in=User.objects.in_role(roles.MANAGER).values("pk")),
+        holders,
+        allowed.filter(is_superuser=True),
+    ):
+        found = list(candidates.order_by("username"))
+        if found:
+            return found
+    return []
 
 
 def _notify_approvers(revision, reason):

@@ -75,6 +75,20 @@ def test_a_manager_who_submits_their_own_revision_is_not_asked_to_approve_it(
     assert notified(SUBMITTED, own) == ["manager2"]
 
 
+def test_administrators_are_asked_only_when_no_manager_can_approve(published_plan, supervisor,
+                                                                  manager, make_user):  # fmt: skip
+    plan, _ = published_plan
+    make_user("it_admin", role=roles.ADMINISTRATOR)
+    revision = draft(plan, supervisor, objectives="新目标")
+    services.plan_revision_submit(revision=revision, user=supervisor, reason="请审批")
+    assert notified(SUBMITTED, revision) == ["manager"]
+
+    # The only manager wrote the next one: the administrator (who may approve) is asked.
+    own = draft(plan, manager, objectives="经理自拟")
+    services.plan_revision_submit(revision=own, user=manager, reason="请审批")
+    assert notified(SUBMITTED, own) == ["it_admin"]
+
+
 def test_the_decision_notifies_the_author_and_a_resubmission_asks_again(
     published_plan, supervisor, manager, manager2
 ):
