@@ -663,6 +663,8 @@ CASE_PAGE_QUERIES = 23
 # +5 with the channels' reply box: the conversation (last e-mail, last WeChat message, the
 # follower), the standard replies to insert, and the replies sent.
 CASE_PAGE_QUERIES += 5
+# +1: the notification bell in the header (its count and newest few in one query).
+CASE_PAGE_QUERIES += 1
 
 
 def test_a_return_asks_for_its_data_all_at_once(client, agent):
