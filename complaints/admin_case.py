@@ -197,7 +197,7 @@ class CasePageMixin:
                 State.CANCELLED,
             ),
             "progress_form": ProgressForm(initial={"expected_version": case.version}),
-            "canned": canned_replies() if user.has_perm("complaints.add_caseevent") else [],
+            "canned": canned_replies(request) if user.has_perm("complaints.add_caseevent") else [],
             "progress_url": reverse("admin:complaints_case_progress", args=[case.pk]),
             "extra_panels": [panel(request, case) for panel in CASE_PAGE_PANELS],
             "can_attach": user.has_perm("complaints.add_attachment"),
@@ -237,14 +237,21 @@ CANNED_SHOWN = 100
 CANNED_TARGETS = ["id_message", "id_solution", "id_result", "id_note"]
 
 
-def canned_replies():
-    """The published standard replies (标准话术), by title: one query."""
-    return list(
+def canned_replies(request=None):
+    """The published standard replies (标准话术), by title: one query, once per request (the
+    progress update and the channels' reply box offer the same list)."""
+    cached = getattr(request, "_sd_canned_replies", None)
+    if cached is not None:
+        return cached
+    replies = list(
         Article.objects.published()
         .filter(category=ArticleCategory.STANDARD_REPLY)
         .order_by("title")
         .values("pk", "title", "body")[:CANNED_SHOWN]
     )
+    if request is not None:
+        request._sd_canned_replies = replies
+    return replies
 
 
 # The way forward, in order: the first of these the user may take now is the primary button.

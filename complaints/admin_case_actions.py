@@ -102,7 +102,7 @@ class CaseActionsMixin:
         # Standard replies (标准话术) for the text boxes of this step (solution, result, note).
         targets = [f"id_{name}" for name in form.fields if f"id_{name}" in CANNED_TARGETS]
         if targets:
-            context["canned"] = canned_replies()
+            context["canned"] = canned_replies(request)
             context["canned_targets"] = targets
         return TemplateResponse(request, "admin/complaints/case/action_form.html", context)
 
