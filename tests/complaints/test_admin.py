@@ -7,8 +7,8 @@ import itertools
 import pytest
 import time_machine
 from django.contrib import admin
-from django.db import connection
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
