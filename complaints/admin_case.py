@@ -258,17 +258,16 @@ def canned_replies(request=None):
 FORWARD = ["assign", "start_investigation", "propose_solution", "resolve", "close"]
 
 
-def _needs_text(name):
+def _needs_text(name, label):
     """What a step without input of its own waits for, said instead of a button that fails."""
-    return {
-        "close": _(
+    if name == "close":
+        return _(
             "Closing needs the customer's satisfaction feedback: record the follow-up, "
             "or have a supervisor waive it."
-        ),
-        "start_investigation": _(
-            "The investigation starts once a department and a person are assigned."
-        ),
-    }.get(name, _("This step is not possible yet."))
+        )
+    if name == "start_investigation":
+        return _("The investigation starts once a department and a person are assigned.")
+    return _("“%(step)s” is not possible yet.") % {"step": label}
 
 
 def _transition_buttons(case, user):
@@ -281,7 +280,7 @@ def _transition_buttons(case, user):
     for name, label, inputs in services.available_transitions(case, user):
         meta = getattr(case, name)._django_fsm
         if not inputs and not meta.conditions_met(case, case.state):
-            needs.append({"name": name, "label": label, "text": _needs_text(name)})
+            needs.append({"name": name, "label": label, "text": _needs_text(name, label)})
             continue
         target = meta.get_transition(case.state).target
         buttons.append(

@@ -194,3 +194,14 @@ def test_the_case_page_query_count_does_not_grow_with_standard_replies(
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = client.get(url).content.decode()
     assert len(canned_options(html, "id_message")) == 21
+
+
+def test_what_closing_needs_is_said_in_chinese(client, settings, department, handler, agent):
+    settings.LANGUAGE_CODE = "zh-hans"
+    case = resolved_case(department, handler, agent)
+    client.force_login(handler)
+    html = client.get(
+        reverse("admin:complaints_case_change", args=[case.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "结案前需要客户的满意度回访结果：请先记录回访，或由主管豁免回访。" in html
+    assert 'data-transition="close"' not in html
