@@ -197,3 +197,40 @@ def test_the_api_sets_the_customers_language(db, agent, language):
         assert response.status_code == 400
         assert "language" in response.json()["customer"]
         assert not Case.objects.exists()
+
+
+def test_return_instructions_go_out_in_the_customers_language(
+    agent, department, settings, django_capture_on_commit_callbacks
+):
+    from tests.complaints.test_returns import a_return, api
+
+    settings.RETURN_ADDRESS = "上海市浦东新区XX路1号 售后部"
+    case = a_return(
+        agent,
+        department,
+        customer={"name": "高橋", "email": "takahashi@example.jp", "language": "ja"},
+    )
+    client, url = api(agent), f"/api/v1/cases/{case.number}/return/"
+    version = client.get(url).json()["version"]
+    client.post(f"{url}approve/", {"expected_version": version}, content_type="application/json")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"{url}notify_customer/", {}, content_type="application/json")
+    (sent,) = mail.outbox
+    assert sent.subject == f"お問い合わせ {case.number} の返品方法のご案内"
+    assert "返送料は当社が負担いたします。着払いでお送りください。" in sent.body
+    assert "上海市浦东新区XX路1号 售后部" in sent.body
+
+
+def test_the_survey_api_gives_the_language_and_the_translations(resolve_case):
+    survey = sent_survey(resolve_case, email="sato@example.jp", language="ja")
+    with time_machine.travel(IN_WINDOW, tick=False):
+        data = APIClient().get(f"/api/v1/surveys/{tokens.make_token(survey.nonce)}/").json()
+    assert data["language"] == "ja"
+    overall = next(q for q in data["questionnaire"]["questions"] if q["code"] == "overall")
+    assert (
+        overall["translations"]["ja"]
+        == "当社の製品・サービス全体について、どの程度ご満足いただけましたか？"
+    )
+    assert overall["choices"][0]["translations"]["ko"] == "매우 만족"
+    assert data["questionnaire"]["closing_translations"]["en"].startswith("Thank you again")

@@ -56,7 +56,7 @@ def test_the_return_flow_through_the_api(
     sent = mail.outbox[-1]
     assert sent.to == ["zhou@example.com"] and case.number in sent.subject
     assert "上海市浦东新区XX路1号 售后部" in sent.body and "SO-5566" in sent.body
-    assert "freight collect" in sent.body  # a quality return: we pay the shipping
+    assert "到付" in sent.body  # a quality return: we pay the shipping (freight collect)
     event = CaseEvent.objects.filter(case=case, kind=EventKind.RETURN_STEP).last()
     assert event.data["instructions"]["channel"] == "email"
 
