@@ -103,4 +103,5 @@ def test_instructions_go_by_text_message_without_an_e_mail(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"{url}notify_customer/", {}, content_type="application/json")
     [sms] = LocmemBackend.outbox
-    assert sms.to == "13912345678" and "You pay the return shipping" in sms.body
+    # The customer's language (Chinese here), not the agent's.
+    assert sms.to == "13912345678" and "退货运费由您承担" in sms.body
