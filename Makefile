@@ -18,9 +18,9 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Compile the zh-hans catalogue when gettext is here; the compiled .mo is committed too.
+# Compile the catalogues (zh-hans; en, ja, ko for customers) when gettext is here; the compiled .mo is committed too.
 messages: install
-	@if command -v msgfmt >/dev/null 2>&1; then DEBUG=1 $(BIN)/python manage.py compilemessages --locale zh_Hans --ignore '.venv' --ignore 'var' -v 0; \
+	@if command -v msgfmt >/dev/null 2>&1; then DEBUG=1 $(BIN)/python manage.py compilemessages --locale zh_Hans --locale en --locale ja --locale ko --ignore '.venv' --ignore 'var' -v 0; \
 	else echo "gettext (msgfmt) not installed: using the committed .mo files"; fi
 
 # Web server + Celery worker + scheduler in the foreground; Ctrl-C stops all three.

@@ -168,7 +168,9 @@ class QuestionnaireVersionAdmin(admin.ModelAdmin):
         "number",
         "status",
         "greeting",
+        "greeting_translations",
         "closing",
+        "closing_translations",
         "created_by",
         "published_at",
         "published_by",
@@ -237,7 +239,7 @@ class QuestionnaireVersionAdmin(admin.ModelAdmin):
 
 class ChoiceInline(admin.TabularInline):
     model = Choice
-    fields = ["order", "label", "score"]
+    fields = ["order", "label", "translations", "score"]
     extra = 0
 
     def has_add_permission(self, request, obj=None):
@@ -261,6 +263,7 @@ class QuestionAdmin(admin.ModelAdmin):
         "order",
         "code",
         "text",
+        "translations",
         "kind",
         "required",
         "is_overall_satisfaction",

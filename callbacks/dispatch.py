@@ -58,8 +58,15 @@ def in_sending_hours(now):
 
 
 def _email(survey, *, reminder):
+    """The invitation (or reminder) e-mail, in the customer's language."""
+    with translation.override(survey.customer.language):
+        return _email_in_language(survey, reminder=reminder)
+
+
+def _email_in_language(survey, *, reminder):
     link = tokens.survey_url(survey)
     customer = survey.customer
+    language = customer.language
     if reminder:
         subject = _("Reminder: how did we do with case %(number)s?") % {
             "number": survey.case.number
@@ -75,10 +82,10 @@ def _email(survey, *, reminder):
         "name": customer.name,
         "number": survey.case.number,
         "subject": survey.case.subject,
-        "greeting": survey.version.greeting,
+        "greeting": survey.version.greeting_in(language),
         "link": link,
         "until": timezone.localtime(survey.expires_at).strftime("%Y-%m-%d %H:%M"),
-        "closing": survey.version.closing,
+        "closing": survey.version.closing_in(language),
     }
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or "localhost"
     kind = "reminder" if reminder else "survey"
@@ -90,6 +97,11 @@ def _email(survey, *, reminder):
 
 
 def _sms(survey, *, reminder):
+    with translation.override(survey.customer.language):
+        return _sms_in_language(survey, reminder=reminder)
+
+
+def _sms_in_language(survey, *, reminder):
     template = (
         _("[Reminder] Case %(number)s: please rate our service: %(link)s")
         if reminder

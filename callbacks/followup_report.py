@@ -98,6 +98,10 @@ class ActionItem(models.Model):
         verbose_name = _("follow-up action item")
         verbose_name_plural = _("follow-up action items")
         ordering = ["status", "due_on", "pk"]
+        indexes = [
+            # The overdue filter and the daily reminder: open items by due date.
+            models.Index(fields=["status", "due_on"], name="actionitem_status_due_idx"),
+        ]
 
     def __str__(self):
         return self.action[:60]

@@ -7,8 +7,11 @@ from collections import Counter
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from servicedesk.staff.services import notify
 
 from .followup_report import ActionItem, ActionStatus, FollowUpReport, ReportState
 from .models import ProblemCategory, ProblemReport, Response
@@ -87,7 +90,25 @@ def followup_report_review(*, report, user, approve, comment="", now=None):
         locked.reviewer, locked.reviewed_at = user, now or timezone.now()
         locked.review_comment = (comment or "").strip()
         locked.save(update_fields=["state", "reviewer", "reviewed_at", "review_comment"])
+        if not approve:
+            _notify_rejected(locked)
     return locked
+
+
+def report_admin_link(report):
+    return reverse("admin:callbacks_followupreport_change", args=[report.pk])
+
+
+def _notify_rejected(report):
+    """Tell the author why the report came back (once per rejection)."""
+    notify(
+        recipients=[report.author],
+        event_key=f"callbacks.followup_report_rejected:{report.pk}:{report.reviewed_at.isoformat()}",
+        subject=_("Your follow-up report %(report)s was rejected") % {"report": report},
+        body=_("%(reviewer)s returned it to you: %(comment)s")
+        % {"reviewer": report.reviewer, "comment": report.review_comment},
+        link=report_admin_link(report),
+    )
 
 
 def action_item_close(*, item, user, outcome, now=None):

@@ -17,6 +17,8 @@ from django.utils.translation import pgettext_lazy
 
 from complaints.models import BoundedTextField
 
+from .languages import in_language, validate_translations
+
 
 class QuestionKind(models.TextChoices):
     SCALE5 = "scale5", _("Rating scale")
@@ -92,6 +94,14 @@ class QuestionnaireVersion(models.Model):
     closing = models.TextField(
         _("closing"), blank=True, help_text=_("Thanks again and says how to contact us.")
     )
+    greeting_translations = models.JSONField(
+        _("greeting in other languages"), default=dict, blank=True,
+        validators=[validate_translations], help_text=_('Other languages, e.g. {"en": "…", "ja": "…", "ko": "…"}; Chinese is used where one is missing.'),
+    )  # fmt: skip
+    closing_translations = models.JSONField(
+        _("closing in other languages"), default=dict, blank=True,
+        validators=[validate_translations], help_text=_('Other languages, e.g. {"en": "…", "ja": "…", "ko": "…"}; Chinese is used where one is missing.'),
+    )  # fmt: skip
     status = models.CharField(
         _("status"), max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT
     )
@@ -136,6 +146,12 @@ class QuestionnaireVersion(models.Model):
     def is_editable(self):
         return self.status == VersionStatus.DRAFT
 
+    def greeting_in(self, language):
+        return in_language(self.greeting, self.greeting_translations, language)
+
+    def closing_in(self, language):
+        return in_language(self.closing, self.closing_translations, language)
+
 
 class Question(models.Model):
     version = models.ForeignKey(
@@ -151,6 +167,10 @@ class Question(models.Model):
         help_text=_("A stable key, kept across versions (e.g. overall, quality)."),
     )
     text = models.CharField(_("question"), max_length=500)
+    translations = models.JSONField(
+        _("question in other languages"), default=dict, blank=True,
+        validators=[validate_translations], help_text=_('Other languages, e.g. {"en": "…", "ja": "…", "ko": "…"}; Chinese is used where one is missing.'),
+    )  # fmt: skip
     kind = models.CharField(_("kind"), max_length=20, choices=QuestionKind.choices)
     required = models.BooleanField(_("required"), default=True)
     is_overall_satisfaction = models.BooleanField(
@@ -188,6 +208,9 @@ class Question(models.Model):
     def has_choices(self):
         return self.kind in CHOICE_KINDS
 
+    def text_in(self, language):
+        return in_language(self.text, self.translations, language)
+
 
 class Choice(models.Model):
     question = models.ForeignKey(
@@ -195,6 +218,10 @@ class Choice(models.Model):
     )
     order = models.PositiveIntegerField(_("order"), default=0)
     label = models.CharField(_("label"), max_length=200)
+    translations = models.JSONField(
+        _("label in other languages"), default=dict, blank=True,
+        validators=[validate_translations], help_text=_('Other languages, e.g. {"en": "…", "ja": "…", "ko": "…"}; Chinese is used where one is missing.'),
+    )  # fmt: skip
     score = models.SmallIntegerField(
         _("score"),
         null=True,
@@ -209,6 +236,9 @@ class Choice(models.Model):
 
     def __str__(self):
         return self.label
+
+    def label_in(self, language):
+        return in_language(self.label, self.translations, language)
 
 
 # ---------------------------------------------------------------------------------------------

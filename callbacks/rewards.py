@@ -6,7 +6,7 @@ goes to one answer only (claimed under a row lock that skips codes another answe
 from django.conf import settings
 from django.core import mail
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -81,13 +81,14 @@ def reward_give(*, response, now=None):
         return RewardCoupon.objects.filter(response=response).first()
     customer = response.customer
     if customer.email:
-        message = mail.EmailMessage(
-            _("Thank you for your answers"),
-            _("Thank you for answering our questions. Your thank-you coupon code: %(code)s")
-            % {"code": coupon.code},
-            settings.DEFAULT_FROM_EMAIL,
-            [customer.email],
-        )
+        with translation.override(customer.language):
+            message = mail.EmailMessage(
+                _("Thank you for your answers"),
+                _("Thank you for answering our questions. Your thank-you coupon code: %(code)s")
+                % {"code": coupon.code},
+                settings.DEFAULT_FROM_EMAIL,
+                [customer.email],
+            )
         transaction.on_commit(lambda: _send_quietly(message))
     return coupon
 

@@ -92,8 +92,9 @@ def questionnaire_version_check_editable(*, version):
 
 
 def questionnaire_version_update(*, version, user, **fields):
-    """Change a draft's greeting/closing. Published or retired versions refuse."""
-    allowed = {"greeting", "closing"}
+    """Change a draft's greeting/closing (and their translations). Published or retired
+    versions refuse."""
+    allowed = {"greeting", "closing", "greeting_translations", "closing_translations"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
@@ -177,6 +178,8 @@ def questionnaire_new_version(*, questionnaire, user):
             number=number,
             greeting=source.greeting if source else "",
             closing=source.closing if source else "",
+            greeting_translations=source.greeting_translations if source else {},
+            closing_translations=source.closing_translations if source else {},
             created_by=user,
         )
         if source:
@@ -187,13 +190,20 @@ def questionnaire_new_version(*, questionnaire, user):
                     order=q.order,
                     code=q.code,
                     text=q.text,
+                    translations=q.translations,
                     kind=q.kind,
                     required=q.required,
                     is_overall_satisfaction=q.is_overall_satisfaction,
                     problem_category=q.problem_category,
                 )
                 Choice.objects.bulk_create(
-                    Choice(question=copy, order=c.order, label=c.label, score=c.score)
+                    Choice(
+                        question=copy,
+                        order=c.order,
+                        label=c.label,
+                        score=c.score,
+                        translations=c.translations,
+                    )
                     for c in choices
                 )
     return new

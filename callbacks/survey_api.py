@@ -43,7 +43,7 @@ from .views import survey_rate_check
 class ChoiceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Choice
-        fields = ["id", "label", "score"]
+        fields = ["id", "label", "translations", "score"]
         read_only_fields = fields
 
 
@@ -54,7 +54,7 @@ class QuestionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Question
-        fields = ["code", "text", "kind", "required", "choices"]
+        fields = ["code", "text", "translations", "kind", "required", "choices"]
         read_only_fields = fields
 
 
@@ -65,7 +65,8 @@ class QuestionnaireSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = QuestionnaireVersion
-        fields = ["name", "version", "greeting", "closing", "questions"]
+        fields = ["name", "version", "greeting", "greeting_translations", "closing",
+                  "closing_translations", "questions"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -79,10 +80,14 @@ class SurveyCaseSerializer(serializers.ModelSerializer):
 class SurveySerializer(serializers.ModelSerializer):
     case = SurveyCaseSerializer(read_only=True)
     questionnaire = QuestionnaireSerializer(source="version", read_only=True)
+    language = serializers.CharField(
+        source="customer.language", read_only=True,
+        help_text=gettext_lazy("The customer's language: show the wording's translation in it."),
+    )  # fmt: skip
 
     class Meta:
         model = Survey
-        fields = ["status", "expires_at", "case", "questionnaire"]
+        fields = ["status", "expires_at", "language", "case", "questionnaire"]
         read_only_fields = fields
 
 

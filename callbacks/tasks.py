@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import services
+from . import action_reminders, services
 
 
 @shared_task
@@ -15,3 +15,9 @@ def survey_dispatch():
 def followups_generate():
     """Every hour: create the follow-up calls periodic plans and deliveries make due."""
     return services.followups_generate()
+
+
+@shared_task
+def action_items_remind_overdue():
+    """Every morning: remind owner departments of overdue follow-up report action items."""
+    return action_reminders.action_items_remind_overdue()

@@ -31,4 +31,5 @@ def nonce_from_token(token):
 
 
 def survey_url(survey):
-    return f"{settings.SITE_URL}/s/{make_token(survey.nonce)}/"
+    """The link, in the customer's language (the page opens in it whatever the browser says)."""
+    return f"{settings.SITE_URL}/s/{make_token(survey.nonce)}/?lang={survey.customer.language}"

@@ -5,9 +5,11 @@ through services.survey_submit, which validates, records once and acts on the an
 score reopens the case, a reported problem becomes a case); this module only parses the form,
 limits the rate and renders.
 
-The page is Chinese unless the customer picked another language with the switch on the page:
-the questionnaire's wording is Chinese data, so following the browser's Accept-Language would
-give a half-English page. The token is in the address, so the pages are never cached or
+The page speaks the customer's language (Chinese, English, Japanese or Korean): the link we
+send carries it (`?lang=`), the switch on the page changes it, else the browser's
+Accept-Language or the customer's recorded language decides (servicedesk.customer_language).
+The questionnaire's wording is shown in that language where it has a translation, in Chinese
+where not (callbacks.languages). The token is in the address, so the pages are never cached or
 indexed and send no path in the Referer. The policy is "strict-origin", not "no-referrer":
 under "no-referrer" browsers send `Origin: null` with the form's POST, which Django's CSRF
 check refuses, and nobody could answer.
@@ -20,12 +22,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
-from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from complaints import services as case_services
-from servicedesk import ratelimit
+from servicedesk import customer_language, ratelimit
 
 from . import services
 from .models import TEXT_ANSWER_MAX_LENGTH, ProblemReport, QuestionKind, RewardCoupon
@@ -50,40 +51,35 @@ def survey_rate_check(request):
     return ratelimit.take(request, scope=RATE_SCOPE, rate=settings.SURVEY_RATE_LIMIT).retry_after
 
 
-def page_language(request):
-    """The language the customer chose with the page's switch, else the site's (Chinese)."""
-    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-    if chosen:
-        try:
-            return translation.get_supported_language_variant(chosen)
-        except LookupError:
-            pass
-    return settings.LANGUAGE_CODE
-
-
 def survey_page(view):
     """Language and headers of the pages whose address carries a survey token."""
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        # Activated for the rest of the request, like LocaleMiddleware does, so that its
-        # Content-Language header agrees with the page.
-        language = page_language(request)
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
         response = view(request, *args, **kwargs)
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Referrer-Policy"] = "strict-origin"
         return response
 
-    return never_cache(wrapped)
+    return never_cache(customer_language.customer_pages(wrapped))
+
+
+def _for_customer(request, survey):
+    """The survey's customer known: their language when nothing else chose one."""
+    if survey is not None:
+        customer_language.use_for_customer(request, survey.customer.language)
+    return survey
 
 
 def _unavailable(request, reason, *, survey=None, status=None):
     return render(
         request,
         "callbacks/survey_unavailable.html",
-        {"reason": reason, "survey": survey},
+        {
+            "reason": reason,
+            "survey": survey,
+            "closing": survey.version.closing_in(request.LANGUAGE_CODE) if survey else "",
+        },
         status=status or UNAVAILABLE_STATUS[reason],
     )
 
@@ -115,8 +111,9 @@ def _answers_from_post(data, questions):
     return answers
 
 
-def _question_rows(questions, answers, errors):
-    """What the template shows per question, with the customer's input kept after an error."""
+def _question_rows(questions, answers, errors, language):
+    """What the template shows per question, in the page's language, with the customer's
+    input kept after an error."""
     rows = []
     for number, q in enumerate(questions, start=1):
         given = answers.get(q.code)
@@ -126,12 +123,13 @@ def _question_rows(questions, answers, errors):
             {
                 "number": number,
                 "question": q,
+                "label": q.text_in(language),
                 "name": f"q-{q.code}",
                 "input_type": "checkbox" if q.kind == QuestionKind.MULTIPLE else "radio",
                 "is_text": q.kind == QuestionKind.TEXT,
                 "text": given if q.kind == QuestionKind.TEXT and isinstance(given, str) else "",
                 "choices": [
-                    {"id": c.pk, "label": c.label, "checked": str(c.pk) in picked}
+                    {"id": c.pk, "label": c.label_in(language), "checked": str(c.pk) in picked}
                     for c in q.choices.all()
                 ],
                 "errors": errors.get(q.code, []),
@@ -147,9 +145,10 @@ def survey(request, token):
         retry_after = survey_rate_check(request)
         if retry_after:
             return _rate_limited(request, retry_after)
-    survey = services.survey_find(token)
+    survey = _for_customer(request, services.survey_find(token))
     if survey is None:
         return _unavailable(request, "invalid")
+    language = request.LANGUAGE_CODE
     posted = request.method == "POST"
     try:
         services.survey_check_open(survey)
@@ -175,7 +174,9 @@ def survey(request, token):
             "survey": survey,
             "case": survey.case,
             "version": survey.version,
-            "rows": _question_rows(questions, answers, errors),
+            "rows": _question_rows(questions, answers, errors, language),
+            "greeting": survey.version.greeting_in(language),
+            "closing": survey.version.closing_in(language),
             "has_errors": bool(errors),
             "other_errors": [m for code, ms in errors.items() if code not in codes for m in ms],
             "text_max_length": TEXT_ANSWER_MAX_LENGTH,
@@ -187,7 +188,7 @@ def survey(request, token):
 @require_http_methods(["GET", "HEAD"])
 def survey_thanks(request, token):
     """After answering (the form redirects here): thanks, and what happens next."""
-    survey = services.survey_find(token)
+    survey = _for_customer(request, services.survey_find(token))
     if survey is None:
         return _unavailable(request, "invalid")
     response = (
@@ -210,6 +211,7 @@ def survey_thanks(request, token):
         {
             "survey": survey,
             "version": survey.version,
+            "closing": survey.version.closing_in(request.LANGUAGE_CODE),
             "problem_cases": problem_cases,
             "unsatisfied": unsatisfied,
             "coupon": RewardCoupon.objects.filter(response=response).first(),

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from knowledge.models import Article, ArticleCategory
+
 from . import privacy, search, services
 from .admin_common import (
     DUE_COLOURS,
@@ -145,15 +147,7 @@ class CasePageMixin:
             return_request = case.return_request
         except ReturnRequest.DoesNotExist:
             return_request = None
-        buttons = [
-            {
-                "name": name,
-                "label": label,
-                "needs_input": bool(inputs),
-                "url": reverse("admin:complaints_case_transition", args=[case.pk, name]),
-            }
-            for name, label, inputs in services.available_transitions(case, user)
-        ]
+        buttons, needs = _transition_buttons(case, user)
         can_waive = (
             case.state == State.RESOLVED
             and not case.satisfaction_done
@@ -205,6 +199,7 @@ class CasePageMixin:
             if return_request
             else [],
             "transition_buttons": buttons,
+            "transition_needs": needs,
             "can_waive": can_waive,
             "waive_url": reverse("admin:complaints_case_waive", args=[case.pk]),
             "can_progress": user.has_perm("complaints.add_caseevent")
@@ -214,6 +209,7 @@ class CasePageMixin:
                 State.CANCELLED,
             ),
             "progress_form": ProgressForm(initial={"expected_version": case.version}),
+            "canned": canned_replies(request) if user.has_perm("complaints.add_caseevent") else [],
             "progress_url": reverse("admin:complaints_case_progress", args=[case.pk]),
             "extra_panels": [panel(request, case) for panel in CASE_PAGE_PANELS],
             "can_attach": user.has_perm("complaints.add_attachment"),
@@ -227,7 +223,7 @@ class CasePageMixin:
             "state_colour": STATE_COLOURS.get(case.state),
             "urgency_colour": URGENCY_COLOURS.get(case.urgency),
             "now": now,
-            "deadline_rows": _deadline_rows(case, now),
+            "deadline_rows": _deadline_rows(case, now, case.breaches.all()),
             "current_deadline": _current_deadline(case, now),
             "escalation_badge": escalation_badge(case.escalation_level),
             "plan_revision_url": plan_revision_url,
@@ -248,15 +244,102 @@ class CasePageMixin:
     # --- case actions (their own small pages) --------------------------------------------
 
 
-def _deadline_rows(case, now):
-    """The case page's deadline table: one row per stage with its state and colour."""
+CANNED_SHOWN = 100
+# The text boxes a standard reply (标准话术) can be inserted into, by the id of their field.
+CANNED_TARGETS = ["id_message", "id_solution", "id_result", "id_note"]
+
+
+def canned_replies(request=None):
+    """The published standard replies (标准话术), by title: one query, once per request (the
+    progress update and the channels' reply box offer the same list)."""
+    cached = getattr(request, "_sd_canned_replies", None)
+    if cached is not None:
+        return cached
+    replies = list(
+        Article.objects.published()
+        .filter(category=ArticleCategory.STANDARD_REPLY)
+        .order_by("title")
+        .values("pk", "title", "body")[:CANNED_SHOWN]
+    )
+    if request is not None:
+        request._sd_canned_replies = replies
+    return replies
+
+
+# The way forward, in order: the first of these the user may take now is the primary button.
+FORWARD = ["assign", "start_investigation", "propose_solution", "resolve", "close"]
+
+
+def _needs_text(name, label):
+    """What a step without input of its own waits for, said instead of a button that fails."""
+    if name == "close":
+        return _(
+            "Closing needs the customer's satisfaction feedback: record the follow-up, "
+            "or have a supervisor waive it."
+        )
+    if name == "start_investigation":
+        return _("The investigation starts once a department and a person are assigned.")
+    return _("“%(step)s” is not possible yet.") % {"step": label}
+
+
+def _transition_buttons(case, user):
+    """(buttons, needs): a button for each transition this user may take now and that can
+    succeed now. A step that asks for input gets its form (the input makes it possible); a
+    step without input whose condition is unmet (结案 before the satisfaction feedback) is no
+    button but a sentence saying what it needs. One button is primary: the next step
+    forward."""
+    buttons, needs = [], []
+    for name, label, inputs in services.available_transitions(case, user):
+        meta = getattr(case, name)._django_fsm
+        if not inputs and not meta.conditions_met(case, case.state):
+            needs.append({"name": name, "label": label, "text": _needs_text(name, label)})
+            continue
+        target = meta.get_transition(case.state).target
+        buttons.append(
+            {
+                "name": name,
+                "label": label,
+                "needs_input": bool(inputs),
+                "forward": name in FORWARD
+                and target != case.state
+                and not (name == "assign" and case.assignee_id),
+                "primary": False,
+                "url": reverse("admin:complaints_case_transition", args=[case.pk, name]),
+            }
+        )
+    forward = [b for b in buttons if b["forward"]]
+    if forward:
+        min(forward, key=lambda b: FORWARD.index(b["name"]))["primary"] = True
+    return buttons, needs
+
+
+def _deadline_rows(case, now, breaches=()):
+    """The case page's deadline table: one row per stage with its state and colour. It agrees
+    with the escalation history: a stage escalated before it was done reads as done late
+    ("逾期 5 天 14 小时后完成"), counted from the deadline it was escalated on, even when a later
+    deadline (a new promised contact, a recomputed plan) was then met."""
+    escalated = {}
+    for b in breaches:
+        if b.technical_request_id is None:
+            escalated.setdefault(b.stage, []).append(b)
     rows = []
     for stage, info in case.deadline_summary(now).items():
         due, done = info["due"], info["done_at"]
+        stage_breaches = escalated.get(stage, [])
+        level = max((b.level for b in stage_breaches), default=0)
         if done is not None:
-            late = info["met"] is False
-            state = "late" if late else "met"
-            text = _("met %(time)s late") % {"time": format_span(done - due)} if late else _("met")
+            missed = [
+                b.due_at for b in stage_breaches if b.due_at < done and b.escalated_at <= done
+            ]
+            late_by = (
+                done - max(missed) if missed else (done - due if info["met"] is False else None)
+            )
+            state = "late" if late_by is not None else "met"
+            text = (
+                _("finished %(time)s late") % {"time": format_span(late_by)}
+                if late_by is not None
+                else _("met")
+            )
         elif info["pending"]:
             state = due_state(due, now)
             text = time_left_text(due, now)
@@ -270,6 +353,7 @@ def _deadline_rows(case, now):
                 "done_at": done,
                 "state": state,
                 "text": text,
+                "escalation_badge": escalation_badge(level) if level else "",
                 "colour": {"met": DUE_COLOURS["done"], "late": DUE_COLOURS["overdue"]}.get(
                     state, DUE_COLOURS.get(state, "#6b7280")
                 ),

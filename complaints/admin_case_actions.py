@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django_fsm import TransitionNotAllowed
 
 from . import services
+from .admin_case import CANNED_TARGETS, canned_replies
 from .admin_common import INLINE_TYPES, _prime_user
 from .admin_forms import (
     AttachmentForm,
@@ -98,6 +99,11 @@ class CaseActionsMixin:
             "extra_links": extra_links,
             "media": self.media + form.media,
         }
+        # Standard replies (标准话术) for the text boxes of this step (solution, result, note).
+        targets = [f"id_{name}" for name in form.fields if f"id_{name}" in CANNED_TARGETS]
+        if targets:
+            context["canned"] = canned_replies(request)
+            context["canned_targets"] = targets
         return TemplateResponse(request, "admin/complaints/case/action_form.html", context)
 
     def transition_view(self, request, pk, name):

@@ -83,7 +83,7 @@ class CustomerAdmin(CustomerPrivacyMixin, NormalizedPhoneSearchMixin, admin.Mode
             else ["phone_display", "email_display"]
         )
         return [
-            (None, {"fields": ["name", "member_no", *contact, "preferred_contact"]}),
+            (None, {"fields": ["name", "member_no", *contact, "preferred_contact", "language"]}),
             (
                 gettext_lazy("Customer type"),
                 {"fields": [("kind", "tier"), "company", "industry"]},

@@ -143,7 +143,14 @@ class IntakeForm(ServiceErrorsMixin, forms.Form):
     """Register a case from the phone, the store counter or a chat, as fast as it is told."""
 
     customer_phone = forms.CharField(label=_label(Customer, "phone"), max_length=32, required=False)
-    customer_name = forms.CharField(label=_("customer name"), max_length=100)
+    customer_name = forms.CharField(
+        label=_("customer name"),
+        max_length=100,
+        required=False,
+        help_text=_(
+            "Not needed for a known customer (recognised by phone, member number or e-mail)."
+        ),
+    )
     customer_member_no = forms.CharField(
         label=_label(Customer, "member_no"), max_length=40, required=False
     )
@@ -165,8 +172,14 @@ class IntakeForm(ServiceErrorsMixin, forms.Form):
     channel = forms.ChoiceField(
         label=_label(Case, "channel"), choices=Channel.choices, initial=Channel.PHONE
     )
-    type = forms.ChoiceField(label=_label(Case, "type"), choices=BLANK + CaseType.choices)
-    category = forms.ChoiceField(label=_label(Case, "category"), choices=BLANK + Category.choices)
+    # Required for a new customer; a known customer's repeat call needs only the subject
+    # (clean() fills these from what we know).
+    type = forms.ChoiceField(
+        label=_label(Case, "type"), choices=BLANK + CaseType.choices, required=False
+    )
+    category = forms.ChoiceField(
+        label=_label(Case, "category"), choices=BLANK + Category.choices, required=False
+    )
     subject = forms.CharField(
         label=_label(Case, "subject"),
         max_length=200,
@@ -174,6 +187,7 @@ class IntakeForm(ServiceErrorsMixin, forms.Form):
     )
     description = forms.CharField(
         label=_label(Case, "description"),
+        required=False,
         widget=forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField"}),
         help_text=_("Objective, in our words."),
     )
@@ -305,14 +319,58 @@ class IntakeForm(ServiceErrorsMixin, forms.Form):
         ),
     ]
 
+    # Needed from a new customer; a known one's are filled from what we know.
+    NEW_CUSTOMER_FIELDS = ["customer_name", "type", "category", "description"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.known_customer = None
+
     def clean(self):
         data = super().clean()
+        self.known_customer = self._known_customer(data)
+        self._fill_for_known_customer(data)
         if data.get("type") == CaseType.RETURN_EXCHANGE:
             # Asked for all at once here; the service checks the values themselves.
             for field in ["order_no", "product", "return_purchase_date", "return_reason"]:
                 if not data.get(field) and field not in self.errors:
                     self.add_error(field, _("Needed for a return or exchange."))
         return data
+
+    def _known_customer(self, data):
+        """The customer the contact details name, as this user may learn it (lookup rules:
+        staff who see masked phones are recognised a customer by member number only)."""
+        if self.user is None:
+            return None
+        from . import lookup
+
+        return lookup.known_customer(
+            phone=data.get("customer_phone") or "",
+            member_no=data.get("customer_member_no") or "",
+            email=data.get("customer_email") or "",
+            user=self.user,
+        )
+
+    def _fill_for_known_customer(self, data):
+        """A known customer's repeat call needs only the subject: their name is known, the
+        type and category are those of their latest case, the description is the subject.
+        For anybody else these fields are required."""
+        known = self.known_customer
+        if known is not None:
+            if not data.get("subject"):
+                return  # the subject's own error says what is missing
+            data["customer_name"] = data.get("customer_name") or known.name
+            if not (data.get("type") and data.get("category")):
+                latest = known.cases.exclude(type=CaseType.RETURN_EXCHANGE).order_by("-created_at")
+                latest = latest.values("type", "category").first() or {}
+                data["type"] = data.get("type") or latest.get("type") or CaseType.OTHER
+                data["category"] = data.get("category") or latest.get("category") or Category.OTHER
+            data["description"] = data.get("description") or data["subject"]
+            return
+        for field in self.NEW_CUSTOMER_FIELDS:
+            if not data.get(field) and field not in self.errors:
+                self.add_error(field, forms.Field.default_error_messages["required"])
 
     def intake_kwargs(self):
         """Keyword arguments for services.case_intake (without `user`)."""

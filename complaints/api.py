@@ -110,8 +110,8 @@ from .serializers import (
 
 # Customer fields the intake service may name in its errors; the API nests them under
 # "customer" like the request does.
-CUSTOMER_ERROR_FIELDS = {"name", "phone", "email", "member_no", "preferred_contact", "kind",
-                         "tier", "company", "industry"}  # fmt: skip
+CUSTOMER_ERROR_FIELDS = {"name", "phone", "email", "member_no", "preferred_contact", "language",
+                         "kind", "tier", "company", "industry"}  # fmt: skip
 
 
 class Conflict(APIException):

@@ -22,6 +22,7 @@ import re
 from django.db import connections, router
 from django.db.models import Q
 from django.db.models.functions import Right, Upper
+from django.utils import timezone
 
 from knowledge import text
 
@@ -104,3 +105,103 @@ def case_search(queryset, term, *, user):
     if customers:
         condition |= Q(customer_id__in=customers)
     return queryset.filter(condition)
+
+
+# --- quick intake: who is calling? -------------------------------------------------------
+
+OPEN_CASES_SHOWN = 5
+MEMBER_NO_MIN = 3
+
+
+def intake_keys(*, phone="", member_no="", email="", user):
+    """The contact details quick intake may recognise a customer by, for `user`: the member
+    number always; the phone and the e-mail only for staff who see them (the same rule as the
+    case search), and only once they are complete enough to name one customer."""
+    keys = {"member_no": "", "phone": "", "email": ""}
+    if len(normalize_member_no(member_no)) >= MEMBER_NO_MIN:
+        keys["member_no"] = member_no
+    if sees_phone_numbers(user):
+        if 5 <= len(normalize_phone(phone)) <= 15:
+            keys["phone"] = phone
+        if "@" in (email or "") and "." in email.rsplit("@", 1)[-1]:
+            keys["email"] = email
+    return keys
+
+
+def known_customer(*, phone="", member_no="", email="", user):
+    """The customer quick intake would attach a contact to, as `user` may learn it, or None.
+    One query (none when nothing is complete enough), through the normalised indexed
+    columns: the same matching as services.customer_find."""
+    from .services import customer_find
+
+    keys = intake_keys(phone=phone, member_no=member_no, email=email, user=user)
+    if not any(keys.values()):
+        return None
+    return customer_find(**keys)
+
+
+def _searched(*, phone, member_no, email, user):
+    keys = intake_keys(phone=phone, member_no=member_no, email=email, user=user)
+    return any(keys.values())
+
+
+def intake_lookup(*, phone="", member_no="", email="", user):
+    """What the intake form shows while the phone (member number, e-mail) is typed: the known
+    customer (name, tier, preferred channel, the phone masked) and their open cases this user
+    may see, with the type and category of their latest case to pre-fill. At most four
+    queries, whatever the number of customers and cases."""
+    from .models import ACTIVE_STATES, Case
+
+    customer = known_customer(phone=phone, member_no=member_no, email=email, user=user)
+    if customer is None:
+        # `searched`: the details were complete enough to look for somebody (a new customer).
+        searched = _searched(phone=phone, member_no=member_no, email=email, user=user)
+        return {"found": False, "searched": searched}
+    open_cases = Case.objects.filter(customer=customer, state__in=ACTIVE_STATES)
+    visible = list(
+        open_cases.visible_to(user)
+        .order_by("-created_at")
+        .values("pk", "number", "subject", "state", "created_at", "type", "category")[
+            :OPEN_CASES_SHOWN
+        ]
+    )
+    latest = (
+        Case.objects.filter(customer=customer)
+        .exclude(type="return_exchange")
+        .order_by("-created_at")
+        .values("type", "category")
+        .first()
+        if customer.has_cases
+        else None
+    )
+    open_count = open_cases.count() if customer.has_cases else 0
+    labels = dict(Case._meta.get_field("state").choices)
+    return {
+        "found": True,
+        "searched": True,
+        "customer": {
+            "id": customer.pk,
+            "name": customer.name,
+            "tier": customer.get_tier_display(),
+            "tier_code": customer.tier,
+            "preferred_contact": customer.get_preferred_contact_display(),
+            "preferred_contact_code": customer.preferred_contact,
+            "kind_code": customer.kind,
+            "phone": customer.phone_masked,
+        },
+        "open_cases": [
+            {
+                "number": c["number"],
+                "subject": c["subject"],
+                "state": str(labels.get(c["state"], c["state"])),
+                "received": timezone.localtime(c["created_at"]).strftime("%Y-%m-%d"),
+                "pk": c["pk"],
+            }
+            for c in visible
+        ],
+        "open_count": open_count,
+        # Open cases not listed: older ones, or of departments this user does not see.
+        "open_more": max(open_count - len(visible), 0),
+        "last_type": latest["type"] if latest else "",
+        "last_category": latest["category"] if latest else "",
+    }

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from knowledge import text
+from servicedesk import customer_language
 from servicedesk.staff.models import Department
 
 from . import filetypes, sla
@@ -211,6 +212,14 @@ class Customer(models.Model):
         max_length=10,
         choices=ContactMethod.choices,
         default=ContactMethod.PHONE,
+    )
+    # The language we write to them in and serve their pages in (004: multilingual service).
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=customer_language.choices,
+        default="zh-hans",
+        help_text=_("Surveys and replies to this customer are sent in this language."),
     )
     kind = models.CharField(
         _("customer type"),

@@ -11,7 +11,7 @@ import logging
 from django.conf import settings
 from django.core import mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .models import normalize_phone
@@ -49,11 +49,13 @@ def return_instructions_send(*, case, return_request):
     """Queue the instructions to the customer after commit; returns what the timeline keeps:
     {"channel": "email" | "sms" | "none", "to": masked, "text": the message}."""
     customer = case.customer
-    text = instructions_text(case=case, return_request=return_request)
+    with translation.override(customer.language):  # the customer's language (004)
+        text = instructions_text(case=case, return_request=return_request)
+        subject = _("Return instructions for case %(number)s") % {"number": case.number}
     mobile = normalize_phone(customer.phone)
     if customer.email:
         message = mail.EmailMessage(
-            _("Return instructions for case %(number)s") % {"number": case.number},
+            subject,
             text,
             settings.DEFAULT_FROM_EMAIL,
             [customer.email],

@@ -86,7 +86,8 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["id", "name", "member_no", "phone", "email", "preferred_contact", "kind", "tier"]
+        fields = ["id", "name", "member_no", "phone", "email", "preferred_contact", "language",
+                  "kind", "tier"]  # fmt: skip
         read_only_fields = fields
 
     def to_representation(self, instance):
@@ -389,8 +390,8 @@ class CustomerInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["name", "phone", "email", "member_no", "preferred_contact", "kind", "company",
-                  "industry"]  # fmt: skip
+        fields = ["name", "phone", "email", "member_no", "preferred_contact", "language", "kind",
+                  "company", "industry"]  # fmt: skip
 
     def validate(self, attrs):
         try:

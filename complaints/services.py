@@ -89,6 +89,7 @@ class IntakeResult:
 
 CUSTOMER_FIELDS = [
     "name", "member_no", "phone", "email", "preferred_contact", "kind", "tier", "company", "industry",
+    "language",
 ]  # fmt: skip
 
 
@@ -123,6 +124,8 @@ def customer_find_or_create(*, data):
     """Find the customer by their contact details or create them; fill details we lacked.
     Raises ValidationError with field errors (prefixed by nothing) on bad data."""
     data = {k: (v or "") for k, v in data.items() if k in CUSTOMER_FIELDS and v is not None}
+    if not data.get("language"):
+        data.pop("language", None)  # not stated: the default, or what we knew
     customer = customer_find(
         phone=data.get("phone", ""),
         email=data.get("email", ""),
@@ -134,6 +137,8 @@ def customer_find_or_create(*, data):
         customer.save()
         return customer, True
     changed = [f for f, v in data.items() if v and not getattr(customer, f)]
+    if data.get("language") and data["language"] != customer.language:
+        changed.append("language")  # the language they last wrote to us in
     for f in changed:
         setattr(customer, f, data[f])
     if changed:

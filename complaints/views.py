@@ -1,7 +1,9 @@
 """Public pages: the web form customers use to reach us (在线表单) and its confirmation page.
 
 No login. Everything a customer submits goes through services.case_intake, like every other
-channel; this module only parses the form, limits the rate, and renders.
+channel; this module only parses the form, limits the rate, and renders. The pages speak the
+customer's language (Chinese, English, Japanese or Korean: servicedesk.customer_language), and
+the language a request is written in becomes the customer's, for our replies and surveys.
 """
 
 import math
@@ -14,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from servicedesk import ratelimit
+from servicedesk import customer_language, ratelimit
 
 from . import services
 from .forms import PublicCaseForm
@@ -32,6 +34,7 @@ def rate_limit():
 
 
 @never_cache
+@customer_language.customer_pages
 @require_http_methods(["GET", "HEAD", "POST"])
 def submit(request):
     if request.method == "POST":
@@ -52,7 +55,9 @@ def submit(request):
         try:
             if form.is_valid():
                 try:
-                    result = services.case_intake(channel=Channel.WEB, **form.intake_data())
+                    data = form.intake_data()
+                    data["customer"]["language"] = request.LANGUAGE_CODE
+                    result = services.case_intake(channel=Channel.WEB, **data)
                 except ValidationError as exc:
                     form.add_service_errors(exc)
         finally:
@@ -69,6 +74,7 @@ def submit(request):
 
 
 @never_cache
+@customer_language.customer_pages
 @require_http_methods(["GET", "HEAD"])
 def submit_done(request, token):
     """The case number, read from a signed, expiring token: nothing here looks a case up,

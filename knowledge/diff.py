@@ -4,6 +4,7 @@ added, removed or changed (stages matched by code, resources by kind and name)."
 from dataclasses import dataclass, field
 
 from .models import PlanResource, PlanRevision, PlanStage
+from .text import normalise_newlines
 
 REVISION_FIELDS = [
     "objectives",
@@ -56,7 +57,8 @@ def _display(obj, name):
         return "—"
     if hasattr(value, "normalize"):
         return f"{value.normalize():f}"
-    return str(value)
+    # Line endings alone are no difference (rows saved before they were normalised).
+    return normalise_newlines(str(value))
 
 
 def _field_changes(model, old, new, names):

@@ -82,6 +82,18 @@ class CodeListValidator:
         return isinstance(other, CodeListValidator) and other.kind == self.kind
 
 
+class NormalisedTextMixin:
+    """Text fields are stored with "\n" line endings, however they arrive: a browser sends a
+    textarea's lines ending in "\r\n", and a save that changed nothing but line endings
+    must not show up as a change in the history, the diff or the four-eyes check."""
+
+    def save(self, *args, **kwargs):
+        for f in self._meta.concrete_fields:
+            if isinstance(f, models.TextField):
+                setattr(self, f.attname, text.normalise_newlines(getattr(self, f.attname)))
+        super().save(*args, **kwargs)
+
+
 # --- plans -------------------------------------------------------------------------------
 
 
@@ -97,7 +109,7 @@ class PlanQuerySet(models.QuerySet):
         return self.filter(next_review_on__lt=today)
 
 
-class Plan(models.Model):
+class Plan(NormalisedTextMixin, models.Model):
     """A contingency plan (预案): which situations it governs and who keeps it current. Its
     content lives in revisions; exactly one of them is in force (published) at a time."""
 
@@ -207,7 +219,7 @@ class PlanRevisionQuerySet(models.QuerySet):
         )
 
 
-class PlanRevision(FSMModelMixin, models.Model):
+class PlanRevision(NormalisedTextMixin, FSMModelMixin, models.Model):
     """One version of a plan's content. Editable while a draft (or after a rejection); frozen
     once submitted. Publishing supersedes the previously published revision."""
 
@@ -370,7 +382,12 @@ class PlanRevision(FSMModelMixin, models.Model):
         editors = set()
         previous = None
         for row in self.history.order_by("history_date", "history_id"):
-            if previous is None or any(getattr(row, f) != getattr(previous, f) for f in fields):
+            # Line endings alone are no edit (rows saved before they were normalised).
+            if previous is None or any(
+                text.normalise_newlines(getattr(row, f))
+                != text.normalise_newlines(getattr(previous, f))
+                for f in fields
+            ):
                 editors.add(row.history_user_id)
             previous = row
         for model in (PlanStage, PlanResource):
@@ -416,7 +433,7 @@ class ResponsibleRole(models.TextChoices):
     TECHNICAL = "technical", _("Technical support")
 
 
-class PlanStage(models.Model):
+class PlanStage(NormalisedTextMixin, models.Model):
     """One step of a revision's process with its time limit and responsible role."""
 
     revision = models.ForeignKey(
@@ -471,7 +488,7 @@ class ResourceKind(models.TextChoices):
     SYSTEM_ACCESS = "system_access", _("System access")
 
 
-class PlanResource(models.Model):
+class PlanResource(NormalisedTextMixin, models.Model):
     """A resource a revision relies on: staff on shift, a support team, spare parts in stock
     at a location, tools, system access."""
 
@@ -499,7 +516,7 @@ class PlanResource(models.Model):
         return self.name
 
 
-class PostIncidentReview(models.Model):
+class PostIncidentReview(NormalisedTextMixin, models.Model):
     """A review after a major event (复盘): what happened, how the plan performed, lessons and
     proposed changes. It can start the plan's next draft revision."""
 
@@ -589,7 +606,7 @@ def render_markdown(source):
     return nh3.clean(html, link_rel="noopener noreferrer")
 
 
-class Article(models.Model):
+class Article(NormalisedTextMixin, models.Model):
     """A knowledge-base article: a common problem and its solution, a troubleshooting guide,
     a standard reply (标准话术) or a policy. The cases it came from are linked from the case
     side (`Case.articles`, related name `source_cases`)."""

@@ -7,6 +7,7 @@ revisions, so two publishes of one plan queue instead of deadlocking), saves wit
 user and reason in the history, and notifies staff.
 """
 
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
@@ -20,6 +21,7 @@ from servicedesk.staff import roles
 from servicedesk.staff.models import User
 from servicedesk.staff.services import notify
 
+from . import text
 from .models import (
     REVIEW_INTERVAL_MONTHS,
     Article,
@@ -149,6 +151,8 @@ def plan_revision_lock_for_edit(*, revision, user):
     The admin calls this before saving a revision's form and its stage and resource rows, so
     a revision submitted meanwhile is not changed behind the reviewer's back."""
     _require(user, "knowledge.change_planrevision", _("You may not change plan revisions."))
+    # The plan first, as everywhere: the admin may go on to submit in the same transaction.
+    _lock_plan(revision.plan_id)
     locked = _lock_revision(revision.pk)
     if not locked.is_editable:
         raise ValidationError(
@@ -167,6 +171,7 @@ def plan_revision_update(*, revision, user, reason="", **changes):
     unknown = set(changes) - set(REVISION_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+    changes = {f: text.normalise_newlines(v) for f, v in changes.items()}
     with transaction.atomic():
         locked = plan_revision_lock_for_edit(revision=revision, user=user)
         changed = [f for f, v in changes.items() if getattr(locked, f) != v]
@@ -212,7 +217,43 @@ def plan_revision_submit(*, revision, user, reason):
         _check_first_response_stage(locked)
         locked.submit(user=user, now=timezone.now())
         _save(locked, user, reason)
+        _notify_approvers(locked, reason)
     return locked
+
+
+def revision_approvers(revision):
+    """Whom to ask to approve or reject `revision` now, ordered by username: the active staff
+    who hold the approve permission (through a role or in person) and neither wrote, submitted
+    nor edited it (four eyes) — those in the manager role among them; when there are none,
+    any other holder (an administrator); when there is nobody, the superusers."""
+    perm = Permission.objects.get(
+        content_type__app_label="knowledge", codename="approve_planrevision"
+    )
+    barred = {revision.author_id, revision.submitted_by_id, *revision.editor_ids()}
+    allowed = User.objects.filter(is_active=True).exclude(pk__in=[pk for pk in barred if pk])
+    holders = allowed.filter(Q(groups__permissions=perm) | Q(user_permissions=perm)).distinct()
+    for candidates in (
+        holders.filter(pk__in=User.objects.in_role(roles.MANAGER).values("pk")),
+        holders,
+        allowed.filter(is_superuser=True),
+    ):
+        found = list(candidates.order_by("username"))
+        if found:
+            return found
+    return []
+
+
+def _notify_approvers(revision, reason):
+    # Each submission is its own event: a revision rejected and submitted again notifies again.
+    notify(
+        recipients=revision_approvers(revision),
+        event_key=f"knowledge.plan_revision_submitted:{revision.pk}:"
+        f"{revision.submitted_at:%Y%m%d%H%M%S%f}",
+        subject=_("Plan revision to approve: %(revision)s") % {"revision": revision},
+        body=_("Submitted by %(user)s: %(reason)s")
+        % {"user": revision.submitted_by, "reason": reason},
+        link=revision_admin_link(revision),
+    )
 
 
 def _check_first_response_stage(revision):
@@ -291,6 +332,7 @@ def plan_revision_approve(*, revision, user, reason):
             plan.next_review_on = add_months(today, REVIEW_INTERVAL_MONTHS)
             _save(plan, user, _("Revision %(number)s published") % {"number": locked.number})
             _notify_published(plan, locked)
+            _notify_reviewed(locked, user, approved=True)
     except IntegrityError as exc:
         raise PlanPublishConflict(
             _(
@@ -314,15 +356,28 @@ def plan_revision_reject(*, revision, user, reason):
         _check_reviewer(locked, user)
         locked.reject(user=user, comment=reason, now=timezone.now())
         _save(locked, user, reason)
-    if locked.author_id and locked.author_id != user.pk:
-        notify(
-            recipients=[locked.author],
-            event_key=f"knowledge.plan_revision_rejected:{locked.pk}:{locked.reviewed_at:%Y%m%d%H%M%S%f}",
-            subject=_("Plan revision returned: %(revision)s") % {"revision": locked},
-            body=reason,
-            link=revision_admin_link(locked),
-        )
+        _notify_reviewed(locked, user, approved=False)
     return locked
+
+
+def _notify_reviewed(revision, reviewer, *, approved):
+    """Tell the author (and whoever submitted it for them) what the reviewer decided."""
+    recipients = [u for u in (revision.author, revision.submitted_by)
+                  if u is not None and u.pk != reviewer.pk]  # fmt: skip
+    kind = "approved" if approved else "rejected"
+    if approved:
+        subject = _("Plan revision approved and in force: %(revision)s")
+    else:
+        subject = _("Plan revision returned: %(revision)s")
+    notify(
+        recipients=recipients,
+        event_key=f"knowledge.plan_revision_{kind}:{revision.pk}:"
+        f"{revision.reviewed_at:%Y%m%d%H%M%S%f}",
+        subject=subject % {"revision": revision},
+        body=_("%(reviewer)s: %(comment)s")
+        % {"reviewer": reviewer, "comment": revision.review_comment},
+        link=revision_admin_link(revision),
+    )
 
 
 def available_revision_actions(revision, user):

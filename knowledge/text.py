@@ -159,3 +159,11 @@ def similarity(a, b):
 def search_text(*parts):
     """The space-joined tokens of `parts`, stored in search columns (FTS on both databases)."""
     return " ".join(t for p in parts for t in tokenize(p or ""))
+
+
+def normalise_newlines(value):
+    """`value` with Windows and old Mac line endings turned into "\\n" (browsers send a
+    textarea's lines ending in "\\r\\n"); anything but a string is returned as it is."""
+    if isinstance(value, str) and "\r" in value:
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value

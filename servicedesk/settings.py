@@ -185,6 +185,13 @@ AXES_VERBOSE = False
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="zh-hans")
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+# Customers are served in more languages than staff (004: multilingual service): the public
+# form, the survey page and the messages sent to customers. Activated only there
+# (servicedesk/customer_language.py); staff screens keep LANGUAGES.
+CUSTOMER_LANGUAGES = [
+    ("zh-hans", _("Simplified Chinese")), ("en", _("English")), ("ja", _("Japanese")),
+    ("ko", _("Korean")),
+]  # fmt: skip
 LOCALE_PATHS = [BASE_DIR / "servicedesk" / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True

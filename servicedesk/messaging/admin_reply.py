@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 from complaints import admin_case
 from complaints import services as case_services
 from complaints.models import Case, State, mask_email, mask_phone
-from knowledge.models import Article, ArticleCategory
 
 from . import outbound
 from .models import OutboundChannel, OutboundMessage
@@ -29,12 +28,7 @@ def reply_panel(request, case):
         return ""
     channel, to, _extra = outbound.conversation(case)
     shown_to = mask_phone(to) if channel == OutboundChannel.SMS else mask_email(to)
-    canned = list(
-        Article.objects.published()
-        .filter(category=ArticleCategory.STANDARD_REPLY)
-        .order_by("title")
-        .values("pk", "title", "body")[:100]
-    )
+    canned = admin_case.canned_replies(request)  # the same list as the progress update's: read once
     replies = list(OutboundMessage.objects.filter(case=case).order_by("-pk")[:20])
     return render_to_string(
         "messaging/reply_box.html",

@@ -105,7 +105,9 @@ def strip_subject(subject):
 
 
 def _render(channel, case, body):
-    with override(settings.LANGUAGE_CODE):
+    # The customer's language (004): the agent writes the reply, we add the frame around it.
+    language = case.customer.language if case.customer_id else settings.LANGUAGE_CODE
+    with override(language):
         if channel == OutboundChannel.SMS:
             signature = getattr(settings, "SMS_SIGNATURE", "") or _("Customer service")
             return f"【{signature}】{body} ({_('Case')} {case.number})"

@@ -109,9 +109,38 @@ class Membership(models.Model):
         return f"{self.user} @ {self.department}"
 
 
+UNREAD_FIRST = [
+    models.ExpressionWrapper(
+        models.Q(read_at__isnull=False), output_field=models.BooleanField()
+    ).asc(),
+    "-created_at",
+    "-pk",
+]
+
+
 class NotificationQuerySet(models.QuerySet):
     def unread(self):
         return self.filter(read_at__isnull=True)
+
+    def bell_for(self, user):
+        """`user`'s unread notifications, newest first, each annotated with `unread_total`
+        (how many there are in all): slice it for the bell's latest few and its count in one
+        query on the partial unread index."""
+        return (
+            self.unread()
+            .filter(recipient=user)
+            .annotate(unread_total=models.Window(models.Count("pk")))
+            .only("pk", "subject", "link", "created_at")
+            .order_by("-created_at", "-pk")
+        )
+
+    def unread_first(self):
+        """Unread before read, newest first within each: the notification list's order."""
+        return self.order_by(*UNREAD_FIRST)
+
+    def mark_read(self, *, now):
+        """Mark the unread ones among these read at `now`; returns how many."""
+        return self.unread().update(read_at=now)
 
     def email_pending(self):
         """E-mails still to send (not sent, not given up on)."""

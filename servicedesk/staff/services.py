@@ -40,7 +40,7 @@ def notify(*, recipients, event_key, subject, body="", link="", email=True):
         if was_created:
             created.append(obj)
     if any(n.email_wanted for n in created):
-        transaction.on_commit(_enqueue_pending)
+        _enqueue_pending_on_commit()
     return created
 
 
@@ -58,8 +58,22 @@ def notify_bulk(notices):
     ]  # fmt: skip
     if rows:
         Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-        transaction.on_commit(_enqueue_pending)
+        _enqueue_pending_on_commit()
     return len(rows)
+
+
+def _enqueue_pending_on_commit():
+    """Ask for the e-mail task once the transaction commits, once per atomic block: a workflow
+    that notifies several events (a revision approved: its author, the plan's staff) needs one
+    task, which sends whatever is pending. (Django keeps each callback with the savepoints
+    open when it was registered, and drops it with them on a rollback.)"""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        here = set(connection.savepoint_ids)
+        for entry in getattr(connection, "run_on_commit", None) or []:
+            if entry[1] is _enqueue_pending and entry[0] == here:
+                return
+    transaction.on_commit(_enqueue_pending)
 
 
 def _enqueue_pending():
@@ -144,5 +158,5 @@ def notification_email_retry(*, notifications):
         email_failed_at=None, email_due_at=None, email_attempts=0, email_error=""
     )
     if n:
-        transaction.on_commit(_enqueue_pending)
+        _enqueue_pending_on_commit()
     return n

@@ -34,6 +34,9 @@ def _shipped_data(request):
 
     if not Questionnaire.objects.filter(code="satisfaction-callback").exists():
         importlib.import_module("callbacks.migrations.0002_handbook_questionnaire").ship(apps, None)
+        importlib.import_module(
+            "callbacks.migrations.0015_handbook_questionnaire_translations"
+        ).translate(apps, None)
     if not FollowUpPlan.objects.exists():
         importlib.import_module("callbacks.migrations.0004_default_plans_and_schedules").create(
             apps, None

@@ -36,11 +36,14 @@ def assert_nothing_saved(survey):
 def test_page_is_public_chinese_by_default_and_shows_the_questionnaire(
     client, survey, in_window, django_assert_max_num_queries
 ):
+    # The link we send carries the customer's language (Chinese here): it wins over the
+    # browser asking for English.
+    link = tokens.survey_url(survey).removeprefix(settings.SITE_URL)
+    assert link == url(survey) + "?lang=zh-hans"
     with django_assert_max_num_queries(8):
-        response = client.get(url(survey), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+        response = client.get(link, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     page = response.content.decode()
     assert response.status_code == 200
-    # Chinese even though the browser asks for English: the questionnaire is Chinese.
     assert response["Content-Language"] == "zh-hans"
     assert '<html lang="zh-hans">' in page
     assert "客户服务中心" in page

@@ -234,7 +234,7 @@ def test_a_deadline_met_late_shows_by_how_much(client, agent, front, department)
         client.force_login(agent)
         html = page(client.get(reverse("admin:complaints_case_change", args=[case.pk])))
     assert deadline_states(html)["first_response"] == "late"
-    assert "met 3 hours late" in html
+    assert "finished 3 hours late" in html
 
 
 # --- technical collaboration in the admin -------------------------------------------------

@@ -89,8 +89,8 @@ def test_form_is_public_chinese_by_default_and_carries_csrf(client, db):
         assert f'name="{field}"' in page
     assert 'name="attachments"' in page and "multiple" in page
     assert 'id="return-fields"' in page
-    # the switch to English
-    assert 'value="en"' in page
+    # the switch to English, Japanese and Korean
+    assert '/submit/?lang=en"' in page and "?lang=ja" in page and "?lang=ko" in page
 
 
 # --- a good submission ------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def test_the_return_flow_through_the_api(
     sent = mail.outbox[-1]
     assert sent.to == ["zhou@example.com"] and case.number in sent.subject
     assert "上海市浦东新区XX路1号 售后部" in sent.body and "SO-5566" in sent.body
-    assert "freight collect" in sent.body  # a quality return: we pay the shipping
+    assert "到付" in sent.body  # a quality return: we pay the shipping (freight collect)
     event = CaseEvent.objects.filter(case=case, kind=EventKind.RETURN_STEP).last()
     assert event.data["instructions"]["channel"] == "email"
 
@@ -103,4 +103,5 @@ def test_instructions_go_by_text_message_without_an_e_mail(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"{url}notify_customer/", {}, content_type="application/json")
     [sms] = LocmemBackend.outbox
-    assert sms.to == "13912345678" and "You pay the return shipping" in sms.body
+    # The customer's language (Chinese here), not the agent's.
+    assert sms.to == "13912345678" and "退货运费由您承担" in sms.body

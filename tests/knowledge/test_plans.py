@@ -304,10 +304,11 @@ def test_the_database_refuses_a_second_published_revision(published_plan, superv
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_approvals_leave_exactly_one_published_revision(make_user):
     department = Department.objects.create(code="kefu2", name="客服中心")
-    author = make_user("author", role=roles.SUPERVISOR, departments=[department])
-    boss1 = make_user("boss1", role=roles.MANAGER, departments=[department])
-    boss2 = make_user("boss2", role=roles.MANAGER, departments=[department])
-    # No departments: nothing to notify, so no e-mail task reaches the shared broker.
+    # No e-mail addresses and a plan without departments: the notifications (approval
+    # requests, decisions) are in-app only, so no e-mail task reaches the shared broker.
+    author = make_user("author", role=roles.SUPERVISOR, departments=[department], email="")
+    boss1 = make_user("boss1", role=roles.MANAGER, departments=[department], email="")
+    boss2 = make_user("boss2", role=roles.MANAGER, departments=[department], email="")
     plan, first = make_plan(author, boss1, categories=["technical"])
     a = pending(plan, author, objectives="方案 A")
     b = pending(plan, author, objectives="方案 B")
