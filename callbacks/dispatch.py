@@ -78,7 +78,7 @@ def _email(survey, *, reminder):
         "greeting": survey.version.greeting,
         "link": link,
         "until": timezone.localtime(survey.expires_at).strftime("%Y-%m-%d %H:%M"),
-        "closing": survey.version.closing,
+        "closing": survey.version.closing_text,
     }
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or "localhost"
     kind = "reminder" if reminder else "survey"
@@ -90,12 +90,19 @@ def _email(survey, *, reminder):
 
 
 def _sms(survey, *, reminder):
-    template = (
-        _("[Reminder] Case %(number)s: please rate our service: %(link)s")
-        if reminder
-        else _("Case %(number)s is resolved. Please rate our service: %(link)s")
-    )
-    body = template % {"number": survey.case.number, "link": tokens.survey_url(survey)}
+    values = {"number": survey.case.number, "link": tokens.survey_url(survey)}
+    if reminder:
+        texts = [
+            _("Reminder: case %(number)s, please rate our service: %(link)s"),
+            _("Reminder: please rate our service: %(link)s"),
+        ]
+    else:
+        texts = [
+            _("Case %(number)s is resolved. Please rate our service: %(link)s"),
+            _("Your case is resolved. Please rate our service: %(link)s"),
+        ]
+    # With the case number when the text still fits one segment (a short site address).
+    body = sms.fitting(*(text % values for text in texts))
     return sms.SmsMessage(to=survey.customer.phone, body=body)
 
 

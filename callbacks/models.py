@@ -6,6 +6,7 @@ and retired versions are read-only, so an answer always points at the exact word
 customer saw. Changing a questionnaire in use means starting a new draft version (a copy).
 """
 
+import re
 import datetime
 
 from django.conf import settings
@@ -78,6 +79,16 @@ class Questionnaire(models.Model):
         return self.versions.filter(status=VersionStatus.PUBLISHED).first()
 
 
+HOTLINE_PLACEHOLDER = "{热线}"
+
+
+def with_hotline(text):
+    hotline = getattr(settings, "SERVICE_HOTLINE", "")
+    if not hotline:
+        text = re.sub(r"[：:，,]?\s*(客服热线|热线)?\s*" + re.escape(HOTLINE_PLACEHOLDER), "", text)
+    return text.replace(HOTLINE_PLACEHOLDER, hotline)
+
+
 class QuestionnaireVersion(models.Model):
     questionnaire = models.ForeignKey(
         Questionnaire,
@@ -92,6 +103,12 @@ class QuestionnaireVersion(models.Model):
     closing = models.TextField(
         _("closing"), blank=True, help_text=_("Thanks again and says how to contact us.")
     )
+
+    @property
+    def closing_text(self):
+        """The closing as customers read it: {热线} becomes the service hotline (the
+        SERVICE_HOTLINE setting); with none set, "客服热线 {热线}" is left out."""
+        return with_hotline(self.closing)
     status = models.CharField(
         _("status"), max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT
     )

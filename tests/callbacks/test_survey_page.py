@@ -48,7 +48,7 @@ def test_page_is_public_chinese_by_default_and_shows_the_questionnaire(
     case = survey.case
     assert case.number in page and case.subject in page
     version = survey.version
-    assert version.greeting in page and version.closing in page
+    assert version.greeting in page and version.closing_text in page
     questions = list(version.questions.prefetch_related("choices"))
     positions = [page.index(q.text) for q in questions]
     assert positions == sorted(positions)  # in the questionnaire's order
@@ -99,7 +99,7 @@ def test_valid_answer_is_recorded_once_and_thanked(client, survey, in_window):
 
     thanks = client.get(response["Location"])
     assert thanks.status_code == 200
-    assert survey.version.closing in thanks.content.decode()
+    assert survey.version.closing_text in thanks.content.decode()
     assert 'id="unsatisfied"' not in thanks.content.decode()
 
     again = client.get(url(survey))  # the link opened again later
