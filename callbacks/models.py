@@ -6,8 +6,8 @@ and retired versions are read-only, so an answer always points at the exact word
 customer saw. Changing a questionnaire in use means starting a new draft version (a copy).
 """
 
-import re
 import datetime
+import re
 
 from django.conf import settings
 from django.db import models
@@ -103,12 +103,6 @@ class QuestionnaireVersion(models.Model):
     closing = models.TextField(
         _("closing"), blank=True, help_text=_("Thanks again and says how to contact us.")
     )
-
-    @property
-    def closing_text(self):
-        """The closing as customers read it: {热线} becomes the service hotline (the
-        SERVICE_HOTLINE setting); with none set, "客服热线 {热线}" is left out."""
-        return with_hotline(self.closing)
     status = models.CharField(
         _("status"), max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT
     )
@@ -148,6 +142,12 @@ class QuestionnaireVersion(models.Model):
 
     def __str__(self):
         return _("%(name)s v%(number)s") % {"name": self.questionnaire.name, "number": self.number}
+
+    @property
+    def closing_text(self):
+        """The closing as customers read it: {热线} becomes the service hotline (the
+        SERVICE_HOTLINE setting); with none set, "客服热线 {热线}" is left out."""
+        return with_hotline(self.closing)
 
     @property
     def is_editable(self):
