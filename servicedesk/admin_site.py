@@ -63,7 +63,7 @@ class ServiceDeskAdminSite(admin.AdminSite):
     # The product name in the reader's language ("客户服务中心" in Chinese).
     site_header = _("Service Desk")
     site_title = _("Service Desk")
-    index_title = _("Service Desk")
+    index_title = _("Home")
     enable_nav_sidebar = True
 
     def get_app_list(self, request, app_label=None):

@@ -4,7 +4,10 @@ a Chinese title and a schedule in words ("每天 08:00"), not the task path and 
 The rows keep their names (`complaints.sla_sweep`): code and migrations find them by name.
 """
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
@@ -37,10 +40,25 @@ def _number(field, low, high):
     return field.isdigit() and low <= int(field) <= high
 
 
+INTERVAL_UNITS = {
+    "seconds": (_("every second"), _("every %(n)s seconds")),
+    "minutes": (_("every minute"), _("every %(n)s minutes")),
+    "hours": (_("every hour"), _("every %(n)s hours")),
+    "days": (_("every day"), _("every %(n)s days")),
+}
+
+
+def interval_words(interval):
+    one, many = INTERVAL_UNITS.get(interval.period, (None, None))
+    if one is None:
+        return str(interval)
+    return str(one) if interval.every == 1 else str(many) % {"n": interval.every}
+
+
 def schedule_words(task):
     """ "每 15 分钟", "每天 08:00", "每月 1 日 02:00"; anything less simple as the crontab line."""
     if task.interval_id:
-        return str(task.interval)
+        return interval_words(task.interval)
     cron = task.crontab
     if cron is None:
         return str(task.clocked or task.solar or "—")
@@ -61,12 +79,24 @@ admin.site.unregister(PeriodicTask)
 
 @admin.register(PeriodicTask)
 class PeriodicTaskAdmin(BeatPeriodicTaskAdmin):
-    list_display = ("title", "enabled", "schedule", "last_run_at", "description")
+    list_display = ("title", "enabled", "schedule", "last_run_at")
     list_filter = ["enabled"]
     date_hierarchy = None
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("interval", "crontab")
+
+    def action_checkbox(self, obj):
+        # Django labels the checkbox with str(obj), the task path: use the title.
+        attrs = {
+            "class": "action-select",
+            "aria-label": format_html(
+                gettext("Select this object for an action - {}"), task_title(obj)
+            ),
+        }
+        return forms.CheckboxInput(attrs, lambda value: False).render(
+            helpers.ACTION_CHECKBOX_NAME, str(obj.pk)
+        )
 
     @admin.display(description=_("job"), ordering="name")
     def title(self, obj):
