@@ -505,7 +505,13 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "celery.app.trace": {"filters": ["readable_task_results"]},
-        **({"celery.worker.strategy": {"level": "WARNING"}} if LOG_STYLE == "console" else {}),
+        # At the console: no "task received" line per task, no login bookkeeping by axes
+        # (refused logins and lock-outs are warnings and still show).
+        **(
+            {"celery.worker.strategy": {"level": "WARNING"}, "axes": {"level": "WARNING"}}
+            if LOG_STYLE == "console"
+            else {}
+        ),
     },
 }
 if LOG_STYLE == "console":
