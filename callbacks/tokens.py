@@ -40,9 +40,11 @@ def nonce_from_token(token):
     token = str(token)
     if _SHORT.fullmatch(token):
         try:
-            return base64.urlsafe_b64decode(token + "==").hex()
+            nonce = base64.urlsafe_b64decode(token + "==").hex()
         except (binascii.Error, ValueError):
             return None
+        # One spelling per nonce: the last character's unused bits must be zero.
+        return nonce if short_token(nonce) == token else None
     try:
         return signing.Signer(salt=_SALT, sep=".").unsign(token)
     except signing.BadSignature:

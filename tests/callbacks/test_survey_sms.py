@@ -51,7 +51,12 @@ def test_short_link_opens_the_survey_and_old_signed_links_still_do(client, resol
     assert len(short) == 22
     assert services.survey_find(short) == survey
     assert services.survey_find(tokens.make_token(survey.nonce)) == survey
-    assert services.survey_find(short[:-1] + ("A" if short[-1] != "A" else "B")) is None
+    assert services.survey_find(("A" if short[0] != "A" else "B") + short[1:]) is None
+    # The last character carries 2 bits and 4 unused ones: another spelling is refused.
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    assert short[-1] in "AQgw"
+    other_spelling = short[:-1] + alphabet[alphabet.index(short[-1]) + 1]
+    assert tokens.nonce_from_token(other_spelling) is None
 
 
 def test_questionnaire_names_the_configured_hotline(settings):
