@@ -26,11 +26,16 @@ messages: install
 # Web server + Celery worker + scheduler in the foreground; Ctrl-C stops all three.
 # Uses SQLite and a filesystem broker under var/ unless DATABASE_URL / CELERY_BROKER_URL are set.
 run: messages
-	@mkdir -p var
+	@mkdir -p $${VAR_DIR:-var}
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput -v 0
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py createcachetable
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo --url http://127.0.0.1:$(WEB_PORT)/admin/
-	DEBUG=$${DEBUG:-1} PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho --no-colour -f deploy/Procfile.dev start
+	@# One time per line, in the desk's zone (honcho stamps the lines; LOG_STYLE=console keeps
+	@# ours unstamped). Ctrl-C reaches honcho, which stops the three and exits 130: that is the
+	@# normal way to stop, so make reports no error.
+	@trap '' INT; DEBUG=$${DEBUG:-1} LOG_STYLE=$${LOG_STYLE:-console} TZ=$${TIME_ZONE:-Asia/Shanghai} \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --no-colour -f deploy/Procfile.dev start \
+	  || test $$? -eq 130
 
 # The whole suite twice: SQLite + filesystem broker, then PostgreSQL + Redis with a real worker.
 test: messages

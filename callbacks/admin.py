@@ -955,10 +955,18 @@ class ResponseAdmin(ReadOnlyAdmin):
     date_hierarchy = "answered_at"
     fields = [
         "version", "customer", "case_column", "survey", "followup", "method", "answered_at",
-        "overall_score", "has_problem", "suggestions", "department", "agent", "case_channel",
-        "recorded_by",
+        "overall_score", "has_problem", "suggestions", "department", "agent",
+        "case_channel_column", "recorded_by",
     ]  # fmt: skip
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("case channel"))
+    def case_channel_column(self, obj):
+        # Stored as the channel's code; shown by its name ("在线客服", not "chat").
+        from complaints.models import Channel
+
+        return dict(Channel.choices).get(obj.case_channel, obj.case_channel) or "—"
+
     inlines = [AnswerInline, ProblemReportInline]
 
     detail_select_related = [

@@ -102,12 +102,19 @@ def _sms(survey, *, reminder):
 
 
 def _sms_in_language(survey, *, reminder):
-    template = (
-        _("[Reminder] Case %(number)s: please rate our service: %(link)s")
-        if reminder
-        else _("Case %(number)s is resolved. Please rate our service: %(link)s")
-    )
-    body = template % {"number": survey.case.number, "link": tokens.survey_url(survey)}
+    values = {"number": survey.case.number, "link": tokens.survey_url(survey)}
+    if reminder:
+        texts = [
+            _("Reminder: case %(number)s, please rate our service: %(link)s"),
+            _("Reminder: please rate our service: %(link)s"),
+        ]
+    else:
+        texts = [
+            _("Case %(number)s is resolved. Please rate our service: %(link)s"),
+            _("Your case is resolved. Please rate our service: %(link)s"),
+        ]
+    # With the case number when the text still fits one segment (a short site address).
+    body = sms.fitting(*(text % values for text in texts))
     return sms.SmsMessage(to=survey.customer.phone, body=body)
 
 

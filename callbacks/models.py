@@ -7,6 +7,7 @@ customer saw. Changing a questionnaire in use means starting a new draft version
 """
 
 import datetime
+import re
 
 from django.conf import settings
 from django.db import models
@@ -80,6 +81,19 @@ class Questionnaire(models.Model):
         return self.versions.filter(status=VersionStatus.PUBLISHED).first()
 
 
+HOTLINE_PLACEHOLDER = "{热线}"
+
+
+def with_hotline(text):
+    hotline = getattr(settings, "SERVICE_HOTLINE", "")
+    if not hotline:
+        # The phrase that names it goes too, in each customer language's wording.
+        label = r"(客服热线|热线|customer service hotline|カスタマーサービス|고객센터)?"
+        pattern = r"[：:，,]?\s*" + label + r"[：:]?\s*" + re.escape(HOTLINE_PLACEHOLDER)
+        return re.sub(pattern, "", text).rstrip()
+    return text.replace(HOTLINE_PLACEHOLDER, hotline)
+
+
 class QuestionnaireVersion(models.Model):
     questionnaire = models.ForeignKey(
         Questionnaire,
@@ -143,6 +157,12 @@ class QuestionnaireVersion(models.Model):
         return _("%(name)s v%(number)s") % {"name": self.questionnaire.name, "number": self.number}
 
     @property
+    def closing_text(self):
+        """The closing as customers read it: {热线} becomes the service hotline (the
+        SERVICE_HOTLINE setting); with none set, "客服热线 {热线}" is left out."""
+        return with_hotline(self.closing)
+
+    @property
     def is_editable(self):
         return self.status == VersionStatus.DRAFT
 
@@ -150,7 +170,8 @@ class QuestionnaireVersion(models.Model):
         return in_language(self.greeting, self.greeting_translations, language)
 
     def closing_in(self, language):
-        return in_language(self.closing, self.closing_translations, language)
+        """The closing in `language` (Chinese when it has none), {热线} filled in."""
+        return with_hotline(in_language(self.closing, self.closing_translations, language))
 
 
 class Question(models.Model):

@@ -62,6 +62,7 @@ class QuestionnaireSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="questionnaire.name", read_only=True)
     version = serializers.IntegerField(source="number", read_only=True)
     questions = QuestionSerializer(many=True, read_only=True)
+    closing = serializers.CharField(source="closing_text", read_only=True)
 
     class Meta:
         model = QuestionnaireVersion

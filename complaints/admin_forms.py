@@ -94,7 +94,8 @@ class StaffChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         depts = "、".join(d.name for d in obj.departments.all())
-        return f"{obj} ({obj.username}){' — ' + depts if depts else ''}"
+        # The person's name and departments; the login name is no one's business here.
+        return f"{obj}{' — ' + depts if depts else ''}"
 
 
 def department_field(**kwargs):

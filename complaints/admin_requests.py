@@ -1,5 +1,7 @@
 """Returns/exchanges, technical collaboration requests and deadline breaches."""
 
+import threading
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +13,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from servicedesk.staff.models import User
 
 from . import services
 from .admin_common import (
@@ -299,6 +303,10 @@ class BreachLevelFilter(admin.SimpleListFilter):
         return queryset
 
 
+# The names of the staff, per request thread (SlaBreachAdmin.notified_list).
+_staff_names = threading.local()
+
+
 @admin.register(SlaBreach)
 class SlaBreachAdmin(admin.ModelAdmin):
     """Every escalation raised by the deadline sweep (升级记录): read-only, for supervisors'
@@ -314,12 +322,13 @@ class SlaBreachAdmin(admin.ModelAdmin):
     date_hierarchy = "escalated_at"
     fields = [
         "case", "technical_request", "stage", "level", "due_at", "escalated_at", "department",
-        "notified",
+        "notified_list",
     ]  # fmt: skip
     readonly_fields = fields
 
     def get_queryset(self, request):
         _prime_user(request)
+        _staff_names.by_username = None  # read again (once) for this request
         qs = super().get_queryset(request)
         if request.user.sees_all_departments:
             return qs
@@ -335,7 +344,14 @@ class SlaBreachAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("notified"))
     def notified_list(self, obj):
-        return "、".join(obj.notified or []) or "—"
+        # Stored as usernames (what the sweep wrote); shown as the people's names, all
+        # staff read in one query per page.
+        names = getattr(_staff_names, "by_username", None)
+        if names is None:
+            names = _staff_names.by_username = {
+                u.username: str(u) for u in User.objects.only("username", "first_name", "last_name")
+            }
+        return "、".join(names.get(u, u) for u in obj.notified or []) or "—"
 
     def has_add_permission(self, request):
         return False

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class ComplaintsConfig(AppConfig):
     name = "complaints"
-    verbose_name = _("Cases")
+    verbose_name = _("Case desk")

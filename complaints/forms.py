@@ -82,6 +82,43 @@ def _choices(choices):
     return [("", "---------"), *choices]
 
 
+# Our categories (问题性质) in a customer's words.
+PLAIN_CATEGORIES = [
+    (Category.PRODUCT, _("The goods themselves (quality, faults)")),
+    (Category.LOGISTICS, _("Delivery and parcels")),
+    (Category.SERVICE, _("How our staff treated you")),
+    (Category.TECHNICAL, _("Our app, website or your account")),
+    (Category.PROCESS, _("Refunds, returns and other procedures")),
+    (Category.OTHER, _("Something else")),
+]
+
+# Words customers use, per category; the first category with a hit wins.
+CATEGORY_WORDS = [
+    (
+        Category.LOGISTICS,
+        ["快递", "物流", "配送", "送货", "包裹", "签收", "派送", "运单", "没收到"],
+    ),
+    (
+        Category.TECHNICAL,
+        ["APP", "app", "闪退", "登录", "登陆", "账号", "密码", "验证码", "网站", "系统", "页面"],
+    ),
+    (Category.SERVICE, ["态度", "客服", "服务员", "工作人员", "不理", "骂"]),
+    (Category.PROCESS, ["退款", "发票", "手续", "流程", "审核", "积分"]),
+    (Category.PRODUCT, ["质量", "坏了", "损坏", "故障", "不工作", "破损", "异味", "漏水", "过期"]),
+]
+
+
+def guess_category(*, case_type, text):
+    """The category of a request whose sender did not choose one: from their words, then
+    from the kind of request (a return is about the goods), else "other"."""
+    for category, words in CATEGORY_WORDS:
+        if any(word in text for word in words):
+            return category
+    if case_type == CaseType.RETURN_EXCHANGE:
+        return Category.PRODUCT
+    return Category.OTHER
+
+
 class PublicCaseForm(forms.Form):
     """What a customer tells us on the web. The view hands `intake_data()` to case_intake;
     the service stays the judge of the data and its errors come back onto these fields."""
@@ -99,7 +136,7 @@ class PublicCaseForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     email = forms.EmailField(
-        label=_("E-mail"),
+        label=_("E-mail address"),
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -116,7 +153,14 @@ class PublicCaseForm(forms.Form):
     )
     # your request
     type = forms.ChoiceField(label=_("What is it about?"), choices=_choices(CaseType.choices))
-    category = forms.ChoiceField(label=_("Area"), choices=_choices(Category.choices))
+    # Our 问题性质 is an internal classification: customers are asked in plain words, may
+    # skip it, and a skipped answer is inferred from what they wrote (guess_category).
+    category = forms.ChoiceField(
+        label=_("Which part of our service is it about?"),
+        choices=[("", _("Not sure")), *PLAIN_CATEGORIES],
+        required=False,
+        help_text=_("Not sure? Leave it; we will sort it out."),
+    )
     subject = forms.CharField(
         label=_("Subject"),
         max_length=200,
@@ -221,7 +265,11 @@ class PublicCaseForm(forms.Form):
             "customer_words": d["description"],
             "expected_outcome": d["expected_outcome"],
             "type": d["type"],
-            "category": d["category"],
+            "category": d["category"]
+            or guess_category(
+                case_type=d["type"],
+                text=" ".join([d["subject"], d["description"], d["product"]]),
+            ),
             "order_no": d["order_no"],
             "product": d["product"],
             "attachments": d["attachments"],

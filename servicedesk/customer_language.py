@@ -4,9 +4,11 @@ survey page and the messages we send them — Chinese, English, Japanese or Kore
 LocaleMiddleware never activates a customer-only language, the public views do, through
 `customer_pages`.
 
-A page's language is, in order: the link's `?lang=` (our messages carry the customer's), the
-choice made with the page's switch (a cookie; or the staff screens' language cookie), the browser's Accept-Language, the customer's
-recorded language when the page knows the customer, and the site's default (Chinese).
+A page's language is, in order: the link's `?lang=` (our messages carry it for a customer
+whose language is not Chinese; a Chinese link stays short for a one-segment SMS), the choice
+made with the page's switch (a cookie; or the staff screens' language cookie), the browser's
+Accept-Language, the customer's recorded language when the page knows the customer (the
+survey page), and the site's default (Chinese).
 """
 
 import functools

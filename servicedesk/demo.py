@@ -15,11 +15,11 @@ from servicedesk.staff.models import Department, Membership, User
 DEMO_PASSWORD = "servicedesk"
 
 DEPARTMENTS = [
-    ("kefu", "客服中心", "Front-line customer service: intake, first response, follow-up calls"),
-    ("tech", "技术部", "Technical department: system faults, accounts, data"),
-    ("aftersales", "售后部", "After-sales: returns, exchanges, repairs"),
-    ("logistics", "物流部", "Logistics: delivery, damage in transit"),
-    ("product", "产品部", "Product quality and feature requests"),
+    ("kefu", "客服中心", "一线客服：受理登记、首次响应、回访"),
+    ("tech", "技术部", "技术部：系统故障、账号、数据问题"),
+    ("aftersales", "售后部", "售后部：退货、换货、维修"),
+    ("logistics", "物流部", "物流部：配送、运输途中损坏"),
+    ("product", "产品部", "产品部：产品质量与功能建议"),
 ]
 
 # username, family name, given name, role, departments, department lead

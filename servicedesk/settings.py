@@ -31,7 +31,9 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The public URL of the site, used in links sent by e-mail and SMS (surveys, notifications).
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+# In development it follows WEB_PORT, the port `make run` serves on.
+WEB_PORT = env.int("WEB_PORT", default=8000)
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{WEB_PORT}" if DEBUG else "").rstrip("/")
 if not SITE_URL:
     raise ImproperlyConfigured(
         "SITE_URL must be set when DEBUG is off: links in e-mails and SMS (surveys) point there."
@@ -336,8 +338,12 @@ WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 # Webhook targets on private, loopback or link-local addresses are refused (SSRF) unless on.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
-# The 【签名】 every reply by SMS starts with (the name registered with the SMS gateway).
+# The 【签名】 every SMS starts with (replies, survey links, return instructions): the name
+# registered with the SMS gateway.
 SMS_SIGNATURE = env.str("SMS_SIGNATURE", default="")
+# The service hotline customers are told to call (survey closing text: {热线}). Unset, the
+# sentence naming it is left out rather than showing a made-up number.
+SERVICE_HOTLINE = env.str("SERVICE_HOTLINE", default="")
 
 # --- Celery ---------------------------------------------------------------------
 CELERY_BROKER_URL = (
@@ -479,11 +485,42 @@ else:
     CONTENT_SECURITY_POLICY = _CSP_POLICY
 
 # --- Logging --------------------------------------------------------------------
+# LOG_STYLE=console (set by `make run`): honcho stamps every line with the time already, so
+# our lines carry none (one time, one zone per line) and Celery's per-task "received" lines
+# are left out. The default, "server", stamps each line for a log file or journald.
+LOG_STYLE = env.str("LOG_STYLE", default="server")
+_LOG_TIME = "" if LOG_STYLE == "console" else "%(asctime)s "
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"plain": {"format": _LOG_TIME + "%(levelname)s %(name)s: %(message)s"}},
+    "filters": {
+        "no_traceback_for_403": {"()": "servicedesk.logs.NoTracebackFor403"},
+        "readable_task_results": {"()": "servicedesk.logs.ReadableTaskResults"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_traceback_for_403"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Django's own console handler would print each line a second time.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "celery.app.trace": {"filters": ["readable_task_results"]},
+        # At the console: no "task received" line per task, no login bookkeeping by axes
+        # (refused logins and lock-outs are warnings and still show).
+        **(
+            {"celery.worker.strategy": {"level": "WARNING"}, "axes": {"level": "WARNING"}}
+            if LOG_STYLE == "console"
+            else {}
+        ),
+    },
 }
+if LOG_STYLE == "console":
+    CELERY_WORKER_LOG_FORMAT = "%(levelname)s %(processName)s: %(message)s"
+    CELERY_WORKER_TASK_LOG_FORMAT = "%(levelname)s %(task_name)s: %(message)s"

@@ -2,7 +2,8 @@
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -60,3 +61,8 @@ def server_error(request):
             {"detail": _("Server error: the request was not completed.")}, status=500
         )
     return defaults.server_error(request)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links to: answer with our icon."""
+    return HttpResponsePermanentRedirect(static("servicedesk/favicon.svg"))

@@ -20,11 +20,11 @@ GREETING = {
 }
 CLOSING = {
     "en": "Thank you again for your support! If you have any questions or suggestions, please "
-    "contact us at any time: customer service hotline 400-xxx-xxxx.",
+    "contact us at any time: customer service hotline {热线}.",
     "ja": "ご協力いただき、誠にありがとうございました。ご不明な点やご要望がございましたら、"
-    "お気軽にお問い合わせください。カスタマーサービス：400-xxx-xxxx",
+    "お気軽にお問い合わせください。カスタマーサービス：{热线}",
     "ko": "협조해 주셔서 다시 한번 감사드립니다. 궁금하신 점이나 제안이 있으시면 언제든지 "
-    "연락해 주세요. 고객센터: 400-xxx-xxxx",
+    "연락해 주세요. 고객센터: {热线}",
 }
 
 QUESTIONS = {

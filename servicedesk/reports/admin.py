@@ -133,13 +133,28 @@ def report_kind(start, end):
     return ReportKind.MONTHLY if whole_month else ReportKind.PERIOD
 
 
+class ReportLanguageFilter(admin.SimpleListFilter):
+    """By language, named ("简体中文"), not by its code."""
+
+    title = gettext_lazy("language")
+    parameter_name = "language"
+
+    def lookups(self, request, model_admin):
+        return [(code, name) for code, name in settings.LANGUAGES]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(language=self.value())
+        return queryset
+
+
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
     list_display = [
         "__str__", "kind", "language_column", "generated_at", "generated_by_column",
         "size_column", "is_current", "download_column",
     ]  # fmt: skip
-    list_filter = ["kind", "is_current", "language"]
+    list_filter = ["kind", "is_current", ReportLanguageFilter]
     list_select_related = ["generated_by"]
     date_hierarchy = "period_start"
     actions = None

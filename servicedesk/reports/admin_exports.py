@@ -116,7 +116,8 @@ class ExportAdmin(admin.ModelAdmin):
     date_hierarchy = "requested_at"
     actions = None
     fields = [
-        "kind", "requested_by", "requested_at", "filter_description", "filters", "masked",
+        # The filter in words (filter_description), not the JSON it is stored as.
+        "kind", "requested_by", "requested_at", "filter_description", "masked",
         "status_column", "rows", "started_at", "finished_at", "size_column", "download_column",
         "download_count", "downloaded_at", "error",
     ]  # fmt: skip

@@ -52,4 +52,7 @@ def seed(staff):
         )
     alerts = alerts_evaluate()
     report = monthly_report_generate()
-    return f"{len(RISKS)} risks, alert check {alerts}, report {report}"
+    return (
+        f"{len(RISKS)} risks, {alerts['rules']} alert rules checked "
+        f"({alerts['raised']} alert raised), report {report}"
+    )

@@ -8,6 +8,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timezone import localtime
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .models import UNREAD_FIRST, Department, Membership, Notification, User
@@ -22,11 +23,42 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["department"]
 
 
+def role_label(name):
+    """A role's name in the reader's language: the groups are named "客服 Agent" (both
+    languages, so either reader recognises them); a zh-hans screen shows "客服"."""
+    chinese, sep, english = name.partition(" ")
+    if not sep:
+        return name
+    return chinese if (get_language() or "").startswith("zh") else english
+
+
+class RoleFilter(admin.SimpleListFilter):
+    title = _("roles")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        from django.contrib.auth.models import Group
+
+        return [(g.pk, role_label(g.name)) for g in Group.objects.order_by("name")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(groups__pk=self.value())
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     inlines = [MembershipInline]
-    list_display = ["username", "__str__", "email", "role_names", "department_names", "is_active"]
-    list_filter = ["groups", "memberships__department", "is_active", "is_staff"]
+    list_display = [
+        "username",
+        "__str__",
+        "email_address",
+        "role_names",
+        "department_names",
+        "is_active",
+    ]
+    list_filter = [RoleFilter, "memberships__department", "is_active", "is_staff"]
     fieldsets = (
         *DjangoUserAdmin.fieldsets[:1],
         (_("Personal info"), {"fields": ("last_name", "first_name", "email", "phone")}),
@@ -36,9 +68,13 @@ class UserAdmin(DjangoUserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups", "departments")
 
+    @admin.display(description=_("e-mail"), ordering="email")
+    def email_address(self, obj):
+        return obj.email
+
     @admin.display(description=_("roles"))
     def role_names(self, obj):
-        return "、".join(g.name for g in obj.groups.all())
+        return "、".join(role_label(g.name) for g in obj.groups.all())
 
     @admin.display(description=_("departments"))
     def department_names(self, obj):
@@ -177,3 +213,6 @@ class NotificationAdmin(admin.ModelAdmin):
         n = Notification.objects.filter(recipient=request.user).mark_read(now=timezone.now())
         self.message_user(request, _("%(n)s notifications marked as read.") % {"n": n})
         return self._back(request)
+
+
+from . import admin_beat  # noqa: E402,F401  the scheduler's jobs in words

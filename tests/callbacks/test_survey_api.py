@@ -58,7 +58,7 @@ def test_get_returns_the_questionnaire_without_login(
     assert data["expires_at"].startswith("2026-11-09T12:00:00")
     q = data["questionnaire"]
     assert q["version"] == survey.version.number
-    assert q["greeting"] == survey.version.greeting and q["closing"] == survey.version.closing
+    assert q["greeting"] == survey.version.greeting and q["closing"] == survey.version.closing_text
     assert [x["code"] for x in q["questions"]] == [
         "overall", "quality", "quality_problem", "attitude", "promptness", "needs",
         "difficulty", "suggestions", "improvements",

@@ -235,7 +235,7 @@ def test_admin_case_page_in_chinese(admin_client_with_case):
 
 def test_public_form_speaks_chinese_by_default(client, db):
     page = _page(client, reverse("complaints:submit"))
-    for term in ["联系我们", "您的姓名", "手机号码", "需求类型", "问题性质", "附件", "提交"]:
+    for term in ["联系我们", "您的姓名", "手机号码", "需求类型", "问题涉及哪方面", "附件", "提交"]:
         assert term in page, term
     assert "Your name" not in page
 
