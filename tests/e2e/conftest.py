@@ -140,6 +140,9 @@ def shipped_data(transactional_db, browser):
         migration("complaints", "0002_default_urgency_rules").create(apps, Editor)
     if not Questionnaire.objects.filter(code="satisfaction-callback").exists():
         migration("callbacks", "0002_handbook_questionnaire").ship(apps, Editor)
+        # …as the later migrations left it: the hotline from the setting, the translations.
+        migration("callbacks", "0013_hotline_from_setting").forwards(apps, Editor)
+        migration("callbacks", "0015_handbook_questionnaire_translations").translate(apps, Editor)
     if not FollowUpPlan.objects.exists():
         migration("callbacks", "0004_default_plans_and_schedules").create(apps, Editor)
 
