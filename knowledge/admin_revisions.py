@@ -48,6 +48,14 @@ class StageInline(EditableOnlyInDraftInline):
     fields = ["order", "code", "name", "time_limit", "unit", "starts", "responsible_role",
               "description"]  # fmt: skip
 
+    def get_fields(self, request, obj=None):
+        # The stage's code (first_response …) ties it to the deadline rules; it is typed while
+        # drafting, but a read-only revision shows the stage by its name alone.
+        fields = super().get_fields(request, obj)
+        if not self._editable(request, obj):
+            fields = [f for f in fields if f != "code"]
+        return fields
+
     def get_formset(self, request, obj=None, **kwargs):
         kwargs.setdefault("widgets", {})["description"] = forms.Textarea(
             attrs={"rows": 2, "cols": 30}

@@ -143,8 +143,20 @@ def permissions_for(role, all_permissions):
     return granted
 
 
+def _last_app_with_models():
+    from django.apps import apps
+
+    return [a for a in apps.get_app_configs() if a.models_module is not None][-1]
+
+
 def sync_role_permissions(sender=None, using="default", **kwargs):
+    """Give each role group its permissions. Connected to post_migrate, which is sent once per
+    app after every migrate (and every test-database flush): only the last app's signal does
+    the work, when every app's permissions exist — once instead of once per app."""
     from django.contrib.auth.models import Group, Permission
+
+    if sender is not None and sender is not _last_app_with_models():
+        return
 
     perms = {
         f"{p.content_type.app_label}.{p.codename}": p

@@ -56,6 +56,17 @@ def test_list_page_titled_by_what_it_lists_with_chinese_filters(zh_client, super
     assert "工单 › 工单" not in page.replace("&rsaquo;", "›")
 
 
+def test_list_pages_count_their_rows_in_chinese(zh_client, supervisor):
+    from complaints.models import UrgencyRule
+
+    zh_client.force_login(supervisor)
+    rules = UrgencyRule.objects.count()
+    page = _page(zh_client, reverse("admin:complaints_urgencyrule_changelist"))
+    assert f"共 {rules} 条" in page
+    page = _page(zh_client, reverse("admin:complaints_case_changelist"))
+    assert "共 0 条" in page and "0 工单" not in page
+
+
 def test_urgency_rules_are_named_in_chinese(zh_client, supervisor):
     zh_client.force_login(supervisor)
     page = _page(zh_client, reverse("admin:complaints_urgencyrule_changelist"))
