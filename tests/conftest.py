@@ -30,6 +30,18 @@ def _fresh_webhook_subscribers():
     webhooks.subscriptions_changed()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request through the test client runs in this thread, and the language it activated
+    # (a customer page in English, say) stays active after it: later code in the test
+    # process — another test's fixtures writing timeline texts — would be written in it.
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing():
     # PBKDF2's deliberate slowness costs ~0.3 s per test user; tests don't need it.
