@@ -43,9 +43,9 @@ WORK_QUEUE = "callbacks.change_followup"
 
 FOLLOWUP_STATUS_COLOURS = {
     FollowUpStatus.PENDING: "#2563eb",
-    FollowUpStatus.DONE: "#16a34a",
+    FollowUpStatus.DONE: "#15803d",
     FollowUpStatus.UNREACHABLE: "#c62828",
-    FollowUpStatus.CANCELLED: "#9ca3af",
+    FollowUpStatus.CANCELLED: "#6b7280",
 }
 
 

@@ -41,15 +41,15 @@ from .search import article_search
 
 STATE_COLOURS = {
     RevisionState.DRAFT: "#6b7280",
-    RevisionState.PENDING_APPROVAL: "#d97706",
-    RevisionState.PUBLISHED: "#16a34a",
-    RevisionState.SUPERSEDED: "#9ca3af",
+    RevisionState.PENDING_APPROVAL: "#b45309",
+    RevisionState.PUBLISHED: "#15803d",
+    RevisionState.SUPERSEDED: "#6b7280",
     RevisionState.REJECTED: "#c62828",
 }
 ARTICLE_COLOURS = {
     ArticleStatus.DRAFT: "#6b7280",
-    ArticleStatus.PUBLISHED: "#16a34a",
-    ArticleStatus.ARCHIVED: "#9ca3af",
+    ArticleStatus.PUBLISHED: "#15803d",
+    ArticleStatus.ARCHIVED: "#6b7280",
 }
 
 
@@ -272,7 +272,7 @@ class PlanAdmin(ReadableHistoryMixin, ActionPageMixin, SimpleHistoryAdmin):
             obj.next_review_on
             and (obj.next_review_on - today).days <= services.REVIEW_REMINDER_DAYS
         ):
-            return badge(_("due soon"), "#d97706")
+            return badge(_("due soon"), "#b45309")
         return ""
 
     def get_urls(self):

@@ -40,10 +40,10 @@ DOWNLOAD = "reports.download_report"
 
 ALERT_COLOURS = {
     AlertStatus.OPEN: "#c62828",
-    AlertStatus.ACKNOWLEDGED: "#d97706",
+    AlertStatus.ACKNOWLEDGED: "#b45309",
     AlertStatus.CLOSED: "#4b5563",
 }
-NORMAL_COLOUR = "#16a34a"
+NORMAL_COLOUR = "#15803d"
 
 
 def badge(label, colour, title=""):
@@ -63,8 +63,8 @@ def risk_level(score):
     if score >= 10:
         return _("high"), "#c62828"
     if score >= 5:
-        return _("medium"), "#d97706"
-    return _("low"), "#16a34a"
+        return _("medium"), "#b45309"
+    return _("low"), "#15803d"
 
 
 def form_page(model_admin, request, *, title, form, submit, back_url, intro=""):

@@ -323,6 +323,26 @@ def test_badges_reach_wcag_aa_contrast_with_their_white_text(palette):
         assert contrast(colour, "#ffffff") >= 4.5, (key, colour)
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "knowledge/admin.py",
+        "servicedesk/reports/admin.py",
+        "callbacks/admin.py",
+        "complaints/templates/admin/complaints/case/change_form.html",
+    ],
+)
+def test_badge_colours_of_the_other_screens_reach_aa_with_white_text(path):
+    # Plan revisions, articles, alerts, follow-ups and the case page's escalation marks use the
+    # same white badge text as the case list.
+    source = (Path(__file__).resolve().parents[2] / path).read_text()
+    pattern = r"(#[0-9a-fA-F]{6})\b" if path.endswith(".html") else r'"(#[0-9a-fA-F]{6})"'
+    colours = re.findall(pattern, source)
+    assert colours
+    for colour in colours:
+        assert contrast(colour, "#ffffff") >= 4.5, (path, colour)
+
+
 def test_every_hard_coded_text_colour_in_the_list_stylesheet_reaches_aa_on_white():
     css = CSS.read_text()
     for colour in re.findall(r"(?<![-\w])color: (#[0-9a-fA-F]{6})", css):
