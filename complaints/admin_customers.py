@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy
 
 from .admin_common import NormalizedPhoneSearchMixin, _prime_user, shows_personal_data
 from .admin_privacy import CustomerPrivacyMixin
-from .models import Case, Customer
+from .models import Case, Customer, display_phone
 
 # --- customers ---------------------------------------------------------------------------
 
@@ -101,7 +101,11 @@ class CustomerAdmin(CustomerPrivacyMixin, NormalizedPhoneSearchMixin, admin.Mode
     def phone_display(self, obj):
         # Only reached through the list and the read-only fields; the mask depends on the
         # request, so both are built per request in get_list_display.
-        return obj.phone_masked
+        return display_phone(obj.phone, masked=True)
+
+    @admin.display(description=gettext_lazy("phone"), ordering="phone_normalized")
+    def phone_full(self, obj):
+        return display_phone(obj.phone)
 
     @admin.display(description=gettext_lazy("e-mail"))
     def email_display(self, obj):
@@ -110,7 +114,7 @@ class CustomerAdmin(CustomerPrivacyMixin, NormalizedPhoneSearchMixin, admin.Mode
     def get_list_display(self, request):
         display = list(super().get_list_display(request))
         if shows_personal_data(request):
-            display[display.index("phone_display")] = "phone"
+            display[display.index("phone_display")] = "phone_full"
             display[display.index("email_display")] = "email"
         return display
 

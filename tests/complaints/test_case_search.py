@@ -96,6 +96,18 @@ def test_an_agent_who_sees_phones_finds_by_full_phone(client, agent, cases):
     assert [c.name for c in response.context["cl"].result_list] == ["王小明"]
 
 
+def test_the_customer_list_shows_phones_in_one_form_masked_where_the_role_needs_it(
+    client, agent, handler, cases
+):
+    # Typed as "+86 139-1234-5678" at intake.
+    url = reverse("admin:complaints_customer_changelist")
+    client.force_login(agent)
+    assert "139 1234 5678" in client.get(url).content.decode()
+    client.force_login(handler)
+    page = client.get(url).content.decode()
+    assert "139 **** 5678" in page and "139 1234 5678" not in page
+
+
 def test_search_sees_only_visible_cases(client, make_user, cases):
     elsewhere = Department.objects.create(code="tech", name="技术部")
     outsider = make_user("outsider", role=roles.AGENT, departments=[elsewhere])
