@@ -42,6 +42,8 @@ DEPARTMENTS = [
     ("logistics", "物流部"), ("product", "产品部"),
 ]  # fmt: skip
 HANDLERS_PER_DEPARTMENT = 8
+OPEN_BACKLOG = 5_000  # cases being worked, whatever the size of the history
+RESOLVED_WAITING = 3_000  # resolved, waiting for the satisfaction step
 
 # (subject, description, category, department code): what cases are about. Each row of the
 # table takes one, plus its own number, so the text is realistic and the words repeat.
@@ -97,6 +99,8 @@ def setup_django(args):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
     os.environ.setdefault("CELERY_BROKER_URL", "memory://localhost/")
     os.environ.setdefault("CACHE_KEY_PREFIX", "bench_read")
+    # The cache production runs with (Redis), not the database table of `make run`.
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
     import django
 
     django.setup()
@@ -220,8 +224,8 @@ def load_customers(upto):
         return
     columns = {
         "name": f"({sql_array(SURNAMES)})[1 + g % {len(SURNAMES)}] || ({sql_array(GIVEN)})[1 + (g / 20) % {len(GIVEN)}]",
-        "phone": "'13' || lpad(((g * 7919) % 1000000000)::text, 9, '0')",
-        "phone_normalized": "'13' || lpad(((g * 7919) % 1000000000)::text, 9, '0')",
+        "phone": "'13' || lpad(((g::bigint * 7919) % 1000000000)::text, 9, '0')",
+        "phone_normalized": "'13' || lpad(((g::bigint * 7919) % 1000000000)::text, 9, '0')",
         "member_no": "CASE WHEN g % 3 = 0 THEN 'VIP' || lpad(g::text, 8, '0') ELSE '' END",
         "member_no_normalized": "CASE WHEN g % 3 = 0 THEN 'VIP' || lpad(g::text, 8, '0') ELSE '' END",
         "created_at": "%(now)s - (g % 540) * interval '1 day'",
@@ -239,7 +243,7 @@ def case_columns(depts, handlers, users):
     from knowledge import text
 
     t = len(TOPICS)
-    topic = f"(1 + (g + g / 100) % {t})"  # not in step with the state buckets (g % 100)
+    topic = f"(1 + (g + g / 100) % {t})"  # not in step with the state buckets (g % 20)
     subjects = sql_array(s for s, _d, _c, _dep in TOPICS)
     descriptions = sql_array(d for _s, d, _c, _dep in TOPICS)
     categories = sql_array(c for _s, _d, c, _dep in TOPICS)
@@ -256,17 +260,23 @@ def case_columns(depts, handlers, users):
     # Row g was received g * span minutes ago (18 months at the largest size): each size's
     # top-up reaches further back in time, the recent weeks are there from the start.
     created = "%(now)s - (g * %(minutes)s) * interval '1 minute'"
-    # States by g % 100: 70 closed, 8 resolved, 2 cancelled, 1 received (unassigned),
-    # 4 assigned, 7 investigating, 4 solution proposed, 4 reopened.
-    bucket = "(g % 100)"
+    # A desk's backlog does not grow with its history: the newest OPEN_BACKLOG cases are
+    # being worked (by g % 20: 1 received and unassigned, 4 assigned, 7 investigating,
+    # 4 solution proposed, 4 reopened), the next RESOLVED_WAITING are resolved and wait for
+    # the satisfaction step, the older ones are closed — but one in 50 cancelled.
+    active = f"(g <= {OPEN_BACKLOG})"
+    bucket = "(g % 20)"
+    resolved = f"(g > {OPEN_BACKLOG} AND g <= {OPEN_BACKLOG + RESOLVED_WAITING})"
+    cancelled = f"(g > {OPEN_BACKLOG + RESOLVED_WAITING} AND g % 50 = 0)"
+    closed = f"(g > {OPEN_BACKLOG + RESOLVED_WAITING} AND g % 50 <> 0)"
+    unassigned = f"({active} AND {bucket} = 0)"
     state = (
-        f"CASE WHEN {bucket} < 70 THEN 'closed' WHEN {bucket} < 78 THEN 'resolved' "
-        f"WHEN {bucket} < 80 THEN 'cancelled' WHEN {bucket} < 81 THEN 'received' "
-        f"WHEN {bucket} < 85 THEN 'assigned' WHEN {bucket} < 92 THEN 'investigating' "
-        f"WHEN {bucket} < 96 THEN 'solution_proposed' ELSE 'reopened' END"
+        f"CASE WHEN {closed} THEN 'closed' WHEN {resolved} THEN 'resolved' "
+        f"WHEN {cancelled} THEN 'cancelled' WHEN {bucket} < 1 THEN 'received' "
+        f"WHEN {bucket} < 5 THEN 'assigned' WHEN {bucket} < 12 THEN 'investigating' "
+        f"WHEN {bucket} < 16 THEN 'solution_proposed' ELSE 'reopened' END"
     )
-    done = f"({bucket} < 78)"
-    active = f"({bucket} >= 80)"
+    done = f"({closed} OR {resolved})"
     due = f"CASE WHEN {active} THEN %(now)s + ((g % 97) - 10) * interval '1 hour' END"
     return {
         # Unique: a month holds fewer than 100,000 consecutive rows.
@@ -281,22 +291,22 @@ def case_columns(depts, handlers, users):
         "order_no": "'SO' || lpad(g::text, 10, '0')",
         "urgency": f"({sql_array(['medium', 'low', 'high'])})[1 + (g / 11) % 3]",
         "priority": "1 + (g / 13) % 5",
-        "department_id": f"CASE WHEN {bucket} = 80 AND g % 2 = 0 THEN NULL ELSE ({dept_ids})[{topic}] END",
-        "assignee_id": f"CASE WHEN {bucket} = 80 THEN NULL ELSE ({handler_ids})[({topic} - 1) * {n_h} + 1 + (g / {t}) % {n_h}] END",
+        "department_id": f"CASE WHEN {unassigned} AND g % 40 = 0 THEN NULL ELSE ({dept_ids})[{topic}] END",
+        "assignee_id": f"CASE WHEN {unassigned} THEN NULL ELSE ({handler_ids})[({topic} - 1) * {n_h} + 1 + (g / {t}) % {n_h}] END",
         "created_by_id": f"CASE WHEN g % 10 = 0 THEN {users['bench_agent']} END",
         "state": state,
         "result": f"CASE WHEN {done} THEN ({results})[{topic}] ELSE '' END",
         "search_text": f"CASE WHEN {done} THEN ({search_done})[{topic}] ELSE ({search})[{topic}] END || ' ' || g",
-        "feedback_score": f"CASE WHEN {bucket} < 70 THEN 1 + (g % 17) % 5 END",
-        # Cases still being worked arrived in the last three days.
-        "created_at": f"CASE WHEN {active} THEN %(now)s - (g % 4320) * interval '1 minute' ELSE {created} END",
+        "feedback_score": f"CASE WHEN {closed} THEN 1 + (g % 17) % 5 END",
+        # Received evenly over the months (~1,850 a day at 1M): the open ones are the newest.
+        "created_at": created,
         "updated_at": "%(now)s",
         "cycle_started_at": created,
         "first_response_due": f"({created}) + interval '24 hours'",
         "first_response_at": f"CASE WHEN NOT {active} THEN ({created}) + interval '2 hours' END",
         "resolved_at": f"CASE WHEN {done} THEN ({created}) + interval '30 hours' END",
-        "closed_at": f"CASE WHEN {bucket} < 70 THEN ({created}) + interval '50 hours' END",
-        "satisfaction_done_at": f"CASE WHEN {bucket} < 70 THEN ({created}) + interval '50 hours' END",
+        "closed_at": f"CASE WHEN {closed} THEN ({created}) + interval '50 hours' END",
+        "satisfaction_done_at": f"CASE WHEN {closed} THEN ({created}) + interval '50 hours' END",
         "current_stage": f"CASE WHEN {active} THEN 'investigation' ELSE '' END",
         "current_due": due,
         "next_escalation_at": due,
@@ -625,6 +635,7 @@ def main():
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
     if not args.keep:
         empty_tables()
     people()
