@@ -1,0 +1,402 @@
+"""Intake: finding or creating the customer, numbering and routing a new case to the least
+loaded handler on duty, or adding the contact to an open similar case; and a customer's reply
+to an existing case. The side-effect-free rules live in complaints.intake."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from knowledge.services import plan_governing_revision
+from servicedesk.rota.models import on_duty_q
+from servicedesk.staff import roles
+from servicedesk.staff.models import User
+
+from . import intake
+from .case_edits import case_add_attachment
+from .deadlines import case_refresh_deadlines
+from .models import (
+    ACTIVE_STATES,
+    Attachment,
+    Case,
+    CaseContact,
+    CaseEvent,
+    CaseNumberSequence,
+    CaseType,
+    Customer,
+    EventKind,
+    ReturnRequest,
+    State,
+    normalize_email,
+    normalize_member_no,
+    normalize_phone,
+)
+from .signals import case_contact_added, case_created, case_events_bulk_created, case_transitioned
+from .transitions import _apply_inputs, _assign_event_text, _do_transition
+
+
+@dataclass
+class IntakeResult:
+    case: Case
+    absorbed: bool
+    contact: CaseContact
+    customer_created: bool
+
+
+# --- customers ---------------------------------------------------------------------------
+
+CUSTOMER_FIELDS = [
+    "name", "member_no", "phone", "email", "preferred_contact", "kind", "tier", "company", "industry",
+    "language",
+]  # fmt: skip
+
+
+def customer_find(*, phone="", email="", member_no=""):
+    """The customer these contact details belong to, or None. Member number is the strongest
+    key, then phone, then e-mail (all normalised)."""
+    keys = [
+        ("member_no_normalized", normalize_member_no(member_no)),
+        ("phone_normalized", normalize_phone(phone)),
+        ("email_normalized", normalize_email(email)),
+    ]
+    keys = [(f, v) for f, v in keys if v]
+    if not keys:
+        return None
+    q = Q()
+    for field, value in keys:
+        q |= Q(**{field: value})
+    found = list(
+        Customer.objects.filter(q, anonymized_at__isnull=True)
+        # Intake's "new customer?" answered in the same query.
+        .annotate(has_cases=Exists(Case.objects.filter(customer=OuterRef("pk"))))
+        .order_by("created_at")[:20]
+    )
+    for field, value in keys:
+        for c in found:
+            if getattr(c, field) == value:
+                return c
+    return None
+
+
+def customer_find_or_create(*, data):
+    """Find the customer by their contact details or create them; fill details we lacked.
+    Raises ValidationError with field errors (prefixed by nothing) on bad data."""
+    data = {k: (v or "") for k, v in data.items() if k in CUSTOMER_FIELDS and v is not None}
+    if not data.get("language"):
+        data.pop("language", None)  # not stated: the default, or what we knew
+    customer = customer_find(
+        phone=data.get("phone", ""),
+        email=data.get("email", ""),
+        member_no=data.get("member_no", ""),
+    )
+    if customer is None:
+        customer = Customer(**data)
+        customer.full_clean()
+        customer.save()
+        return customer, True
+    changed = [f for f, v in data.items() if v and not getattr(customer, f)]
+    if data.get("language") and data["language"] != customer.language:
+        changed.append("language")  # the language they last wrote to us in
+    for f in changed:
+        setattr(customer, f, data[f])
+    if changed:
+        customer.full_clean()
+        customer.save()
+    return customer, False
+
+
+# --- intake ------------------------------------------------------------------------------
+
+
+def _next_number(now):
+    """`YYYYMM-NNNNN` by local month, in one upsert. The sequence row stays locked for the
+    rest of the transaction, so concurrent intakes queue for it and never share a number —
+    and everything intake does after taking its number (the least-loaded choice) runs one
+    intake at a time and sees the previous intake's assignment."""
+    period = timezone.localtime(now).strftime("%Y%m")
+    table = connection.ops.quote_name(CaseNumberSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (period, last) VALUES (%s, 1) "
+            f"ON CONFLICT (period) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [period],
+        )
+        (last,) = cursor.fetchone()
+    return f"{period}-{last:05d}"
+
+
+def handler_candidates(department, now):
+    """The active members of `department` who can work cases and are on duty at `now`: those
+    intake may assign."""
+    can_work = User.groups.through.objects.filter(
+        user_id=OuterRef("pk"), group__name__in=[roles.HANDLER, roles.AGENT]
+    )
+    return (
+        User.objects.filter(is_active=True, memberships__department=department)
+        .filter(Exists(can_work))
+        .filter(on_duty_q(now, department))
+    )
+
+
+def least_loaded(users):
+    """Of `users` (a queryset), the one with the fewest active cases (ties: the earliest
+    account). One query; each count reads only that person's open cases through the partial
+    index case_open_by_assignee_idx, so its cost does not grow with the case history."""
+    open_cases = (
+        Case.objects.filter(assignee=OuterRef("pk"), state__in=ACTIVE_STATES)
+        .order_by()
+        .values("assignee")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return users.annotate(load=Coalesce(Subquery(open_cases), 0)).order_by("load", "pk").first()
+
+
+def least_loaded_handler(department, now=None):
+    """The member of `department` intake assigns a new case to: the least loaded of those on
+    duty now (the rota: not absent, on a shift, or in a department without a rota)."""
+    return least_loaded(handler_candidates(department, now or timezone.now()))
+
+
+def _absorb(*, case, channel, subject, text, similarity, user, now):
+    contact = CaseContact.objects.create(
+        case=case, channel=channel, received_at=now, subject=subject, raw_text=text,
+        similarity=round(similarity, 3), created_by=user,
+    )  # fmt: skip
+    CaseEvent.objects.create(
+        case=case,
+        kind=EventKind.CONTACT,
+        message=_("The customer contacted us again via %(channel)s: %(subject)s")
+        % {"channel": contact.get_channel_display(), "subject": subject},
+        data={"channel": channel, "similarity": round(similarity, 3)},
+        author=user,
+        created_at=now,
+    )
+    Case.objects.filter(pk=case.pk).update(version=case.version + 1, updated_at=now)
+    case.version += 1
+    return contact
+
+
+def case_intake(
+    *,
+    channel,
+    customer,
+    subject,
+    description,
+    type,
+    category,
+    customer_words="",
+    expected_outcome="",
+    prior_history="",
+    product="",
+    order_no="",
+    urgency=None,
+    priority=None,
+    remarks="",
+    department=None,
+    assignee=None,
+    return_request=None,
+    attachments=(),
+    user=None,
+    now=None,
+):
+    """Register what a customer told us, through any channel. One way in for every entry point.
+
+    `customer` is a dict of customer fields. Returns an IntakeResult: either a new case, or —
+    when the same customer has an open case with a similar subject received within the
+    de-duplication window — the existing case with the contact added (`absorbed=True`).
+    Raises ValidationError with field errors; nothing is saved then.
+    """
+    now = now or timezone.now()
+    text = f"{subject}\n{description}\n{customer_words}"
+
+    with transaction.atomic():
+        cust, customer_created = customer_find_or_create(data=customer)
+
+        if not customer_created:
+            window_start = now - datetime.timedelta(days=settings.CASE_DEDUP_WINDOW_DAYS)
+            candidates = list(
+                Case.objects.select_for_update()
+                .filter(customer=cust, state__in=ACTIVE_STATES, created_at__gte=window_start)
+                .order_by("-created_at")[:50]
+            )
+            match = intake.best_duplicate(subject, candidates, settings.CASE_DEDUP_SIMILARITY)
+            if match:
+                existing, score = match
+                contact = _absorb(
+                    case=existing, channel=channel, subject=subject, text=text, similarity=score,
+                    user=user, now=now,
+                )  # fmt: skip
+                for f in attachments:
+                    case_add_attachment(case=existing, file=f, user=user, log=False)
+                transaction.on_commit(
+                    lambda: case_contact_added.send(sender=Case, case=existing, contact=contact)
+                )
+                return IntakeResult(existing, True, contact, False)
+
+        fired = intake.apply_urgency_rules(text, intake.active_urgency_rules())
+        case = Case(
+            channel=channel, customer=cust, subject=subject, description=description,
+            customer_words=customer_words, expected_outcome=expected_outcome,
+            prior_history=prior_history, type=type, category=category, product=product,
+            order_no=order_no, remarks=remarks, created_by=user, created_at=now,
+            customer_is_new=customer_created or not cust.has_cases,
+        )  # fmt: skip
+        if urgency:
+            case.urgency = urgency
+        if priority:
+            case.priority = priority
+        if fired:
+            case.urgency, case.priority = intake.raise_urgency(
+                case.urgency, case.priority, fired.urgency, fired.priority
+            )
+            case.urgency_reason = _("Rule “%(rule)s” fired on “%(keyword)s”") % {
+                "rule": fired.rule.name,
+                "keyword": fired.keyword,
+            }
+        rule = None
+        if department is None:
+            rule = intake.route(
+                intake.active_routing_rules(),
+                case_type=type, category=category, text=text, product=product,
+            )  # fmt: skip
+            department = rule.department if rule else None
+        case.department = department
+        # The plan in force now governs this case for its whole life (its deadlines).
+        case.plan_revision = plan_governing_revision(case_type=type, category=category)
+        case.number = "000000-00000"  # placeholder so full_clean reports only real errors
+        # Related rows were loaded as instances (no existence queries); the table's CHECK
+        # constraints repeat the field validators (priority 1–5) or concern later steps.
+        case.full_clean(
+            exclude=["number", "customer", "state", "department", "assignee", "created_by",
+                     "plan_revision"],
+            validate_constraints=False,
+        )  # fmt: skip
+        rr = None
+        if type == CaseType.RETURN_EXCHANGE or return_request:
+            rr = ReturnRequest(
+                case=case, order_no=order_no, product=product, **(return_request or {})
+            )
+            try:
+                rr.full_clean(exclude=["case", "step"])
+            except ValidationError as exc:
+                # Flat keys: ValidationError cannot nest a dict inside a dict.
+                raise ValidationError(
+                    {f"return_request.{k}": v for k, v in exc.message_dict.items()}
+                ) from exc
+        for f in attachments:
+            Attachment(case=case, file=f).clean_fields(exclude=["case"])
+
+        case.number = _next_number(now)  # from here on, one intake at a time
+        case.cycle_started_at = now
+        events = [
+            CaseEvent(
+                case=case,
+                kind=EventKind.CREATED,
+                to_state=State.RECEIVED,
+                message=_("Received via %(channel)s") % {"channel": case.get_channel_display()},
+                data={
+                    "urgency_rule": fired.rule.name if fired else None,
+                    "keyword": fired.keyword if fired else None,
+                    "routing_rule": rule.name if rule else None,
+                },
+                author=user,
+                created_at=now,
+            )
+        ]
+        nobody_on_duty = ""
+        # Assigned before the first save: one INSERT of the case in its assigned state and
+        # its two events together, instead of an INSERT, an UPDATE and two INSERTs.
+        if department is not None and assignee is not None:
+            _apply_inputs(case, "assign", {"department": department, "assignee": assignee}, user)
+        elif department is not None and (rule is None or rule.assign_automatically):
+            case.assignee = least_loaded_handler(department, now)  # a member by construction
+            if case.assignee is None:
+                # Nobody on duty: the case waits in the department's queue for a dispatcher.
+                nobody_on_duty = _(
+                    "Nobody in %(department)s is on duty now: the case waits in the "
+                    "department's queue."
+                ) % {"department": department.name}
+        if case.assignee is not None:
+            case.assign()
+            case.version += 1
+            message, data = _assign_event_text(
+                case, _("Assigned automatically") if user is None or rule else ""
+            )
+            events.append(
+                CaseEvent(
+                    case=case, kind=EventKind.TRANSITION, transition="assign",
+                    from_state=State.RECEIVED, to_state=case.state, message=message, data=data,
+                    author=user, created_at=now,
+                )
+            )  # fmt: skip
+        case_refresh_deadlines(case, now=now, breaches={})
+        case.save()
+        contact = CaseContact.objects.create(
+            case=case, channel=channel, received_at=now, subject=subject, raw_text=text,
+            created_by=user,
+        )  # fmt: skip
+        CaseEvent.objects.bulk_create(events)
+        case_events_bulk_created.send(sender=Case, events=events)
+        if nobody_on_duty:
+            CaseEvent.objects.create(
+                case=case, kind=EventKind.NOTE, author=None, created_at=now, message=nobody_on_duty
+            )
+        if rr is not None:
+            rr.case = case
+            rr.check_window(today=timezone.localtime(now).date())
+            rr.save()
+            if rr.outside_window:
+                CaseEvent.objects.create(
+                    case=case, kind=EventKind.NOTE, author=None, created_at=now,
+                    message=_("Return request flagged: %(note)s") % {"note": rr.window_note},
+                )  # fmt: skip
+        for f in attachments:
+            case_add_attachment(case=case, file=f, user=user, log=False)
+
+        transaction.on_commit(lambda: case_created.send(sender=Case, case=case))
+        if len(events) > 1:
+            transaction.on_commit(
+                lambda: case_transitioned.send(
+                    sender=Case, case=case, event=events[1], name="assign"
+                )
+            )
+    return IntakeResult(case, False, contact, customer_created)
+
+
+def case_add_contact(*, case, channel, subject, text, attachments=(), now=None):
+    """The customer wrote again about `case` (a reply by e-mail or WeChat): the contact goes on
+    the case; a resolved case is reopened, a merged one passes it to the case it was merged
+    into. Returns (case, contact); the caller opens a new case instead when the case is
+    closed or cancelled (`case_accepts_contact`)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        while locked.state == State.MERGED and locked.merged_into_id:
+            locked = Case.objects.select_for_update().get(pk=locked.merged_into_id)
+        if locked.state == State.RESOLVED:
+            locked = _do_transition(
+                locked, "reopen", user=None, check_permission=False, now=now,
+                inputs={"reason": _("The customer replied after the case was resolved.")},
+            )  # fmt: skip
+        contact = _absorb(
+            case=locked, channel=channel, subject=subject[:200], text=text, similarity=1.0,
+            user=None, now=now,
+        )  # fmt: skip
+        for f in attachments:
+            case_add_attachment(case=locked, file=f, user=None)
+        transaction.on_commit(
+            lambda: case_contact_added.send(sender=Case, case=locked, contact=contact)
+        )
+    return locked, contact
+
+
+def case_accepts_contact(case):
+    """Whether a customer's reply can go on `case` (else it opens a new case)."""
+    return case.state not in (State.CLOSED, State.CANCELLED)
