@@ -469,9 +469,12 @@ def escalation_again(args):
     with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM complaints_case WHERE number LIKE 'D%%'")
         ids = [row[0] for row in cursor.fetchall()]
+        # The timeline is append-only (a trigger): the bench's own rows go with triggers off.
+        cursor.execute("SET session_replication_role = replica")
         for table in ("complaints_slabreach", "complaints_caseevent", "complaints_casecontact"):
             cursor.execute(f"DELETE FROM {table} WHERE case_id = ANY(%s)", [ids])
         cursor.execute("DELETE FROM complaints_case WHERE id = ANY(%s)", [ids])
+        cursor.execute("SET session_replication_role = DEFAULT")
         cursor.execute("DELETE FROM staff_notification")
         cursor.execute(
             "SELECT m.department_id, m.user_id FROM staff_membership m JOIN staff_user u "

@@ -247,14 +247,8 @@ def _escalate_cases_set_based(now, batch_size, recipients):
         level2_people=[u.username for u in recipients.for_level(2, None)],
     )  # fmt: skip
     names = recipients.department_names()
-    raised, events = [], []
+    raised = []
     for case_id, number, subject, department_id, stage, due_at, level in rows:
-        events.append(
-            CaseEvent(
-                case_id=case_id, kind=EventKind.ESCALATION, created_at=now,
-                data={"stage": stage, "level": level, "due_at": due_at.isoformat()},
-            )
-        )  # fmt: skip
         raised.append(
             escalation.Raised(
                 key=f"case:{number}:{stage}:{due_at.isoformat()}:L{level}",
@@ -264,8 +258,22 @@ def _escalate_cases_set_based(now, batch_size, recipients):
                 people=recipients.for_level(level, department_id),
             )
         )  # fmt: skip
-    if events:
-        case_events_bulk_created.send(sender=Case, events=events)
+    if rows:
+
+        def events():
+            return [
+                CaseEvent(
+                    case_id=case_id,
+                    kind=EventKind.ESCALATION,
+                    created_at=now,
+                    data={"stage": stage, "level": level, "due_at": due_at.isoformat()},
+                )
+                for case_id, _n, _s, _d, stage, due_at, level in rows
+            ]
+
+        case_events_bulk_created.send(
+            sender=Case, events=events, kinds=frozenset([EventKind.ESCALATION])
+        )
     return claimed, raised
 
 

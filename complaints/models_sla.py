@@ -46,11 +46,13 @@ class SlaBreach(models.Model):
     unique constraint is what makes a doubled sweep escalate once."""
 
     case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, related_name="breaches", verbose_name=_("case")
-    )
+        Case, on_delete=models.CASCADE, related_name="breaches", verbose_name=_("case"),
+        db_index=False,  # breach_once_per_level leads with it
+    )  # fmt: skip
     technical_request = models.ForeignKey(
         "TechnicalRequest", on_delete=models.CASCADE, null=True, blank=True,
         related_name="breaches", verbose_name=_("technical request"),
+        db_index=False,  # breach_request_idx: only the requests' breaches
     )  # fmt: skip
     stage = models.CharField(_("stage"), max_length=30, choices=SlaStage.choices)
     due_at = models.DateTimeField(_("was due"))
@@ -71,7 +73,14 @@ class SlaBreach(models.Model):
                 fields=["case", "stage", "due_at", "level"], name="breach_once_per_level"
             )
         ]
-        indexes = [models.Index(fields=["stage", "escalated_at"], name="breach_stage_idx")]
+        indexes = [
+            models.Index(fields=["stage", "escalated_at"], name="breach_stage_idx"),
+            models.Index(
+                fields=["technical_request"],
+                name="breach_request_idx",
+                condition=Q(technical_request__isnull=False),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.case_id} {self.get_stage_display()} L{self.level}"

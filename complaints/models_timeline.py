@@ -5,6 +5,7 @@ import os
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -63,7 +64,11 @@ class CaseEvent(models.Model):
     """The case timeline. Append-only: an event is never edited or deleted."""
 
     case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("case")
+        Case,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("case"),
+        db_index=False,  # event_case_idx
     )
     kind = models.CharField(_("kind"), max_length=12, choices=EventKind.choices)
     transition = models.CharField(_("transition"), max_length=30, blank=True)
@@ -79,6 +84,7 @@ class CaseEvent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("by"),
+        db_index=False,  # event_author_idx: system entries (no author) are not in it
     )
     created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
@@ -86,7 +92,12 @@ class CaseEvent(models.Model):
         verbose_name = _("timeline event")
         verbose_name_plural = _("timeline")
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["case", "created_at"], name="event_case_idx")]
+        indexes = [
+            models.Index(fields=["case", "created_at"], name="event_case_idx"),
+            models.Index(
+                fields=["author"], name="event_author_idx", condition=Q(author__isnull=False)
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"

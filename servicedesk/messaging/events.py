@@ -23,6 +23,14 @@ post_delete.connect(
 )
 
 
+# The webhook event types each kind of timeline entry may stand for (_event_types).
+KIND_TYPES = {
+    EventKind.ESCALATION: ("case.escalated",),
+    EventKind.CREATED: ("case.created",),
+    EventKind.TRANSITION: ("case.state_changed", "case.assigned"),
+}
+
+
 def _event_types(event):
     """The webhook event types a timeline entry stands for, and their data."""
     kind = event.kind
@@ -60,9 +68,16 @@ def _case_event(sender, instance, created, raw=False, **kwargs):
 
 
 @receiver(case_events_bulk_created, sender=Case, dispatch_uid="messaging_case_events_bulk")
-def _case_events_bulk_created(sender, events, **kwargs):
+def _case_events_bulk_created(sender, events, kinds=None, **kwargs):
     """Timeline entries written in bulk (intake, the escalation sweep) send no post_save: the
-    same events as one by one, a few queries per type whatever the count."""
+    same events as one by one, a few queries per type whatever the count; nothing at all
+    (not even the entries built) when no subscription wants what those kinds stand for."""
+    if kinds is not None and not any(
+        webhooks.has_subscribers(t) for kind in kinds for t in KIND_TYPES.get(kind, ())
+    ):
+        return
+    if callable(events):
+        events = events()
     by_type = {}
     for event in events:
         types, data = _event_types(event)
