@@ -513,7 +513,7 @@ def _kpis(start_m, end_m, cutoff):
     k.customers_surveyed = customers["surveyed"]
     k.customers_with_problem = customers["with_problem"]
     k.problem_incidence = metrics.problem_incidence(k.customers_surveyed, k.customers_with_problem)
-    repeat = loyalty.repeat_purchase(start_m, end_m)
+    repeat = loyalty.repeat_purchase(start_m, end_m, customers=k.customers_surveyed)
     k.repeat_customers, k.repeat_purchase_rate = repeat.repeat, repeat.rate
 
     k.followup_rows = list(

@@ -50,3 +50,23 @@ def test_repeat_purchase_counts_deliveries_after_the_first_answer(db, supervisor
         figures = data.period_figures(datetime.date(2026, 11, 1), datetime.date(2026, 11, 30))
     assert page.context["repeat_text"] == "25.0%"
     assert figures.kpis.repeat_customers == 1 and str(figures.kpis.repeat_purchase_rate) == "0.2500"
+
+
+def test_a_customer_counts_once_from_their_first_answer_in_the_period(db):
+    version = satisfaction_version()
+    e, f = (Customer.objects.create(name=n, phone=f"1370000001{i}") for i, n in enumerate("戊己"))
+    answered(e, at(2026, 10, 28, 10), version)  # October: not this period's first answer
+    answered(e, at(2026, 11, 10, 10), version)
+    answered(e, at(2026, 11, 25, 10), version)
+    answered(f, at(2026, 11, 12, 10), version)
+    Delivery.objects.create(customer=e, order_no="E-1", delivered_at=at(2026, 11, 5, 10))
+    # after e's first November answer, though before the second; twice: one customer
+    Delivery.objects.create(customer=e, order_no="E-2", delivered_at=at(2026, 11, 20, 10))
+    Delivery.objects.create(customer=e, order_no="E-3", delivered_at=at(2026, 11, 22, 10))
+    # f: the same moment as the answer is not after it
+    Delivery.objects.create(customer=f, order_no="F-1", delivered_at=at(2026, 11, 12, 10))
+    repeat = loyalty.repeat_purchase(at(2026, 11, 1), at(2026, 12, 1))
+    assert (repeat.customers, repeat.repeat) == (2, 1)
+    # the summary passes its own count of customers surveyed: the same figures
+    given = loyalty.repeat_purchase(at(2026, 11, 1), at(2026, 12, 1), customers=2)
+    assert given == repeat
