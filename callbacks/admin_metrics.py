@@ -179,13 +179,16 @@ class SatisfactionSummaryAdmin(admin.ModelAdmin):
         if form.is_valid():
             data = form.cleaned_data
             summary = stats.satisfaction_summary(
-                date_from=data["from"], date_to=data["to"], group_by=data["group_by"]
+                date_from=data["from"],
+                date_to=data["to"],
+                group_by=data["group_by"],
+                trend_to=data["to"],  # the 12-month trend, read with the period's figures
             )
-            trend = stats.monthly_trend(last_day=data["to"])
-            context.update(page_context(summary, trend))
+            context.update(page_context(summary, summary["trend"]))
             repeat = loyalty.repeat_purchase(
                 stats.day_start(data["from"]),
                 stats.day_start(data["to"] + datetime.timedelta(days=1)),
+                customers=summary["totals"]["customers_surveyed"],
             )
             context["repeat"] = repeat
             context["repeat_text"] = _pct(repeat.rate)

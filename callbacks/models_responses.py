@@ -58,7 +58,8 @@ class Response(models.Model):
         verbose_name=_("follow-up call"),
     )
     method = models.CharField(_("method"), max_length=10, choices=Method.choices)
-    answered_at = models.DateTimeField(_("answered at"), default=timezone.now, db_index=True)
+    # Indexed by callbacks_response_stats below (answered_at first).
+    answered_at = models.DateTimeField(_("answered at"), default=timezone.now)
     overall_score = models.PositiveSmallIntegerField(_("overall score"), null=True, blank=True)
     has_problem = models.BooleanField(_("reported a problem"), default=False)
     suggestions = BoundedTextField(_("suggestions"), blank=True)
@@ -95,8 +96,24 @@ class Response(models.Model):
         verbose_name = _("questionnaire answer")
         verbose_name_plural = _("questionnaire answers")
         ordering = ["-answered_at"]
-        # The answer list's filters.
         indexes = [
+            # The satisfaction figures (callbacks.stats) read answers by answered_at range
+            # and need only these columns: index-only scans, the table is not read.
+            models.Index(
+                fields=["answered_at"],
+                include=[
+                    *("customer", "overall_score", "has_problem"),  # the figures
+                    *("department", "agent", "case_channel", "method"),  # the groups
+                ],
+                name="callbacks_response_stats",
+            ),
+            # The written suggestions of a period (opinion concentration): few answers have one.
+            models.Index(
+                fields=["answered_at"],
+                name="callbacks_response_suggested",
+                condition=~Q(suggestions=""),
+            ),
+            # The answer list's filters.
             models.Index(fields=["method", "-answered_at"], name="callbacks_response_method"),
             models.Index(fields=["overall_score"], name="callbacks_response_score"),
             models.Index(

@@ -15,9 +15,11 @@ counts distinct customers (a customer answering twice is surveyed once).
 """
 
 import datetime
+import itertools
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import connection
 from django.db.models import Count, F, Q, Value
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
@@ -130,15 +132,32 @@ def _week_key(day):
 PERIOD_KEY = {"period": _month_key, "week": _week_key, "day": lambda day: day.isoformat()}
 
 
-def _period_keys(kind, date_from, date_to):
-    """Every period key from date_from to date_to, in order, so empty periods show too."""
-    keys, day = [], date_from
+def _period_ranges(kind, date_from, date_to):
+    """[(key, start, end)]: every period from date_from to date_to (both included), in order,
+    so empty periods show too, as aware [start, end) from local midnight to local midnight;
+    the first and the last are cut to the dates."""
+    periods, day = [], date_from
     while day <= date_to:
         key = PERIOD_KEY[kind](day)
-        if not keys or keys[-1] != key:
-            keys.append(key)
+        if periods and periods[-1][0] == key:
+            periods[-1][2] = day
+        else:
+            periods.append([key, day, day])
         day += datetime.timedelta(days=1)
-    return keys
+    one = datetime.timedelta(days=1)
+    return [(key, day_start(first), day_start(last + one)) for key, first, last in periods]
+
+
+def _period_keys(kind, date_from, date_to):
+    """Every period key from date_from to date_to, in order."""
+    return [key for key, _start, _end in _period_ranges(kind, date_from, date_to)]
+
+
+def _trend_months(last_day, months=TREND_MONTHS):
+    """[(key, start, end)] of the `months` whole months ending with the month of `last_day`."""
+    first = month_start(last_day.replace(day=1), -(months - 1))
+    starts = [month_start(first, i) for i in range(months + 1)]
+    return [(_month_key(a), day_start(a), day_start(b)) for a, b in itertools.pairwise(starts)]
 
 
 # --- reads: grouped rows only ------------------------------------------------------------------
@@ -177,12 +196,16 @@ def _counts(prefix="", condition=None):
             return q
         return condition if q is None else condition & q
 
+    # customer is never null: counting it counts answers, and it is in the index
+    # callbacks_response_stats (the pk is not), so PostgreSQL reads the index only.
     scores = range(metrics.SCORE_MIN, metrics.SCORE_MAX + 1)
     return {
-        f"{prefix}responses": Count("pk", filter=only()),
+        f"{prefix}responses": Count("customer", filter=only()),
         f"{prefix}customers": Count("customer", distinct=True, filter=only()),
         f"{prefix}with_problem": Count("customer", distinct=True, filter=only(Q(has_problem=True))),
-        **{f"{prefix}score_{s}": Count("pk", filter=only(Q(overall_score=s))) for s in scores},
+        **{
+            f"{prefix}score_{s}": Count("customer", filter=only(Q(overall_score=s))) for s in scores
+        },
     }
 
 
@@ -203,6 +226,88 @@ def _two_periods(before, start, end):
         **_counts("before_", Q(answered_at__lt=start)),
     )
     return _unpack(row, "now_"), _unpack(row, "before_")
+
+
+def _range_counts(ranges):
+    """[counts] of the responses answered in each [start, end) of `ranges`, in order — one
+    statement, PostgreSQL only. Each range is a LATERAL aggregate over an index-only range
+    scan of callbacks_response_stats: no period is sorted or hashed as a whole to be grouped,
+    and distinct customers are counted within each range only. A range asked twice (a month
+    of the trend that is also a group) is read once."""
+    unique = list(dict.fromkeys(ranges))
+    quote = connection.ops.quote_name
+
+    def column(name):
+        return quote(Response._meta.get_field(name).column)
+
+    customer, at = column("customer"), column("answered_at")
+    scores = "".join(
+        f", count(*) FILTER (WHERE {column('overall_score')} = {s}) AS score_{s}"
+        for s in range(metrics.SCORE_MIN, metrics.SCORE_MAX + 1)
+    )
+    sql = f"""
+        SELECT a.* FROM unnest(%s::timestamptz[], %s::timestamptz[]) WITH ORDINALITY
+            AS r(lo, hi, i)
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS responses, count(DISTINCT {customer}) AS customers,
+                   count(DISTINCT {customer}) FILTER (WHERE {column("has_problem")})
+                       AS with_problem{scores}
+            FROM {quote(Response._meta.db_table)} WHERE {at} >= r.lo AND {at} < r.hi
+        ) AS a
+        ORDER BY r.i"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[lo for lo, _hi in unique], [hi for _lo, hi in unique]])
+        names = [c.name for c in cursor.description]
+        rows = cursor.fetchall()
+    counts = {
+        r: _unpack(dict(zip(names, row, strict=True))) for r, row in zip(unique, rows, strict=True)
+    }
+    return [counts[r] for r in ranges]
+
+
+def _trend_scores(start, end):
+    """{month key: {score: answers}} of [start, end), grouped by the database (other
+    databases than PostgreSQL; there _range_counts does it)."""
+    counts = (
+        Response.objects.filter(
+            answered_at__gte=start, answered_at__lt=end, overall_score__isnull=False
+        )
+        .annotate(month=TruncMonth("answered_at"))
+        .values_list("month", "overall_score")
+        .annotate(n=Count("customer"))
+        .order_by()
+    )
+    by_month = {}
+    for month, score, n in counts:
+        key = _month_key(_local_date(month))
+        by_month.setdefault(key, {})[score] = by_month.get(key, {}).get(score, 0) + n
+    return by_month
+
+
+def _read_counts(before, start, end, group_by, date_from, date_to, trend):
+    """(counts of [start, end), of [before, start), {group key: counts}, {trend month:
+    {score: answers}}) — `trend` being _trend_months or empty.
+
+    On PostgreSQL one statement reads them all when grouping by period, week or day
+    (_range_counts: the two periods, each group and each month of the trend are ranges of
+    answered_at), plus one GROUP BY otherwise. Elsewhere: the two periods in one aggregate,
+    the groups in one GROUP BY, the trend in another."""
+    periodic = group_by in PERIOD_KINDS
+    if connection.vendor != "postgresql":
+        now, previous = _two_periods(before, start, end)
+        by_month = _trend_scores(trend[0][1], trend[-1][2]) if trend else {}
+        return now, previous, _group_counts(start, end, group_by), by_month
+    groups = _period_ranges(group_by, date_from, date_to) if periodic else []
+    ranges = [(before, start), (start, end)] + [(a, b) for _key, a, b in groups + trend]
+    counts = _range_counts(ranges)
+    previous, now = counts[0], counts[1]
+    of_groups, of_trend = counts[2 : 2 + len(groups)], counts[2 + len(groups) :]
+    if periodic:
+        by_key = {key: c for (key, _a, _b), c in zip(groups, of_groups, strict=True)}
+    else:
+        by_key = _group_counts(start, end, group_by)
+    by_month = {key: c["scores"] for (key, _a, _b), c in zip(trend, of_trend, strict=True)}
+    return now, previous, by_key, by_month
 
 
 def _group_counts(start, end, group_by):
@@ -319,7 +424,7 @@ def _figures(counts, target):
     }
 
 
-def satisfaction_summary(*, date_from, date_to, group_by="period", target=None):
+def satisfaction_summary(*, date_from, date_to, group_by="period", target=None, trend_to=None):
     """The satisfaction figures for [date_from, date_to] (dates, both included).
 
     Returns {"from", "to", "group_by", "target", "totals", "previous" (the period of equal
@@ -327,10 +432,12 @@ def satisfaction_summary(*, date_from, date_to, group_by="period", target=None):
     "incidence_reduction" (incidence then − now), "groups": [{"key", "label", ...figures}],
     "opinions": [{"category", "label", "count", "share"}], "distribution": [{"score",
     "count"}] (answers per overall score 1–5)}. Shares are Decimals in 0..1 (metrics'
-    convention); "nothing to measure" is None.
+    convention); "nothing to measure" is None. With `trend_to` (a date), also "trend": what
+    monthly_trend(last_day=trend_to) returns, read in the same statement.
 
     The database counts and groups; Python sees grouped rows only (a few per group), so the
-    cost does not grow with the number of answers in Python. Four queries at most.
+    cost does not grow with the number of answers in Python. A constant number of queries
+    (_read_counts: one or two for the answers' counts, whatever the grouping and period).
     """
     if group_by not in GROUP_BY:
         raise ValueError(f"group_by must be one of {GROUP_BY}, got {group_by!r}")
@@ -339,11 +446,13 @@ def satisfaction_summary(*, date_from, date_to, group_by="period", target=None):
     if target is None:  # the plan in force for the period (knowledge.targets)
         target = targets_for_period(start, end).satisfaction_rate
 
-    now, before = _two_periods(day_start(prev_from), start, end)
+    trend = _trend_months(trend_to) if trend_to else []
+    now, before, by_key, trend_scores = _read_counts(
+        day_start(prev_from), start, end, group_by, date_from, date_to, trend
+    )
     totals, previous = _figures(now, target), _figures(before, target)
     mentions, opinion_label = opinion_counts(start, end)
 
-    by_key = _group_counts(start, end, group_by)
     # Periods are listed whole, the empty ones included, so a table or chart shows gaps.
     periodic = group_by in PERIOD_KINDS
     keys = (
@@ -359,7 +468,7 @@ def satisfaction_summary(*, date_from, date_to, group_by="period", target=None):
     if not periodic:
         groups.sort(key=lambda g: (g["key"] is None, g["label"]))
 
-    return {
+    summary = {
         "from": date_from,
         "to": date_to,
         "group_by": group_by,
@@ -380,34 +489,31 @@ def satisfaction_summary(*, date_from, date_to, group_by="period", target=None):
             for s in range(metrics.SCORE_MAX, metrics.SCORE_MIN - 1, -1)
         ],
     }
+    if trend:
+        summary["trend"] = _trend(trend, trend_scores, None)
+    return summary
 
 
 def monthly_trend(*, last_day, months=TREND_MONTHS, target=None):
     """Score and satisfaction rate per month for the `months` months ending with the month
-    of `last_day`, oldest first; months without answers have None. One query (answers are
-    counted per month and score by the database)."""
-    first = month_start(last_day.replace(day=1), -(months - 1))
-    end = month_start(last_day.replace(day=1), 1)
+    of `last_day`, oldest first; months without answers have None. One query for the
+    answers (counted per month and score by the database), one for the target."""
+    months = _trend_months(last_day, months)
+    if connection.vendor == "postgresql":
+        counts = _range_counts([(a, b) for _key, a, b in months])
+        scores = {key: c["scores"] for (key, _a, _b), c in zip(months, counts, strict=True)}
+    else:
+        scores = _trend_scores(months[0][1], months[-1][2])
+    return _trend(months, scores, target)
+
+
+def _trend(months, by_month, target):
+    """monthly_trend's rows from {month key: {score: answers}}; target None: the plan in
+    force over the months."""
     if target is None:
-        target = targets_for_period(day_start(first), day_start(end)).satisfaction_rate
-    counts = (
-        Response.objects.filter(
-            answered_at__gte=day_start(first),
-            answered_at__lt=day_start(end),
-            overall_score__isnull=False,
-        )
-        .annotate(month=TruncMonth("answered_at"))
-        .values_list("month", "overall_score")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    by_month = {}
-    for month, score, n in counts:
-        key = _month_key(_local_date(month))
-        by_month.setdefault(key, {})[score] = by_month.get(key, {}).get(score, 0) + n
+        target = targets_for_period(months[0][1], months[-1][2]).satisfaction_rate
     trend = []
-    for i in range(months):
-        key = _month_key(month_start(first, i))
+    for key, _start, _end in months:
         scores = by_month.get(key, {})
         rate = metrics.satisfaction_rate_of_counts(scores)
         trend.append({
