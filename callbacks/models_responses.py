@@ -18,6 +18,10 @@ class ResponseQuerySet(models.QuerySet):
         return _of_visible_cases(self, user)
 
 
+#: What the satisfaction figures count of an answer (callbacks.stats): included in its indexes.
+FIGURES = ["customer", "overall_score", "has_problem"]
+
+
 class Response(models.Model):
     """A customer's answers to one questionnaire version, from a survey link or a call."""
 
@@ -71,6 +75,7 @@ class Response(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("department"),
+        db_index=False,  # callbacks_response_by_dept leads with it
     )
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -79,6 +84,7 @@ class Response(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("agent"),
+        db_index=False,  # callbacks_response_by_agent leads with it
     )
     case_channel = models.CharField(_("case channel"), max_length=10, blank=True)
     recorded_by = models.ForeignKey(
@@ -97,15 +103,27 @@ class Response(models.Model):
         verbose_name_plural = _("questionnaire answers")
         ordering = ["-answered_at"]
         indexes = [
-            # The satisfaction figures (callbacks.stats) read answers by answered_at range
-            # and need only these columns: index-only scans, the table is not read.
+            # The satisfaction figures (callbacks.stats) read answers by answered_at range, or
+            # by group and answered_at range, and need only the columns included: index-only
+            # scans, the table is not read, and a GROUP BY of a group column reads its index
+            # in order (no sort).
+            models.Index(fields=["answered_at"], include=FIGURES, name="callbacks_response_stats"),
             models.Index(
-                fields=["answered_at"],
-                include=[
-                    *("customer", "overall_score", "has_problem"),  # the figures
-                    *("department", "agent", "case_channel", "method"),  # the groups
-                ],
-                name="callbacks_response_stats",
+                fields=["department", "answered_at"],
+                include=FIGURES,
+                name="callbacks_response_by_dept",
+            ),
+            models.Index(
+                fields=["agent", "answered_at"], include=FIGURES, name="callbacks_response_by_agent"
+            ),
+            models.Index(
+                fields=["case_channel", "answered_at"],
+                include=FIGURES,
+                name="callbacks_response_by_channel",
+            ),
+            # … and the answer list's filter by method.
+            models.Index(
+                fields=["method", "-answered_at"], include=FIGURES, name="callbacks_response_method"
             ),
             # The written suggestions of a period (opinion concentration): few answers have one.
             models.Index(
@@ -114,7 +132,6 @@ class Response(models.Model):
                 condition=~Q(suggestions=""),
             ),
             # The answer list's filters.
-            models.Index(fields=["method", "-answered_at"], name="callbacks_response_method"),
             models.Index(fields=["overall_score"], name="callbacks_response_score"),
             models.Index(
                 fields=["-answered_at"],
