@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from servicedesk.serializer_fields import CachedFieldsMixin
 from servicedesk.staff.models import Department, User
 
 from . import services
@@ -60,13 +61,13 @@ def response_now(context):
 # --- references --------------------------------------------------------------------------
 
 
-class DepartmentRefSerializer(serializers.ModelSerializer):
+class DepartmentRefSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Department
         fields = ["id", "code", "name"]
 
 
-class UserRefSerializer(serializers.ModelSerializer):
+class UserRefSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
 
     class Meta:
@@ -77,7 +78,7 @@ class UserRefSerializer(serializers.ModelSerializer):
 # --- output ------------------------------------------------------------------------------
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     """The customer on a case. Phone and e-mail are masked (138****8000, zh***@example.com)
     unless the user may see personal data."""
 
@@ -122,7 +123,7 @@ class DeadlinesSerializer(serializers.Serializer):
     satisfaction_followup = DeadlineSerializer(help_text=SlaStage.SATISFACTION.label)
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     """A case as it appears in lists and as the answer to intake."""
 
     state_display = serializers.CharField(source="get_state_display", read_only=True)
@@ -384,7 +385,7 @@ class ConflictSerializer(serializers.Serializer):
 # --- input -------------------------------------------------------------------------------
 
 
-class CustomerInputSerializer(serializers.ModelSerializer):
+class CustomerInputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     """Who the customer is. At least one of phone, e-mail or member number is needed; they
     are how the same customer is recognised across channels."""
 
@@ -401,13 +402,13 @@ class CustomerInputSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ReturnRequestInputSerializer(serializers.ModelSerializer):
+class ReturnRequestInputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = ReturnRequest
         fields = ["purchase_date", "reason", "unopened", "evidence_notes"]
 
 
-class CaseIntakeSerializer(serializers.ModelSerializer):
+class CaseIntakeSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     """What a channel system sends to register a customer's request."""
 
     customer = CustomerInputSerializer()

@@ -1,0 +1,37 @@
+"""ModelSerializers whose fields are built from the model once per process, not per instance.
+
+DRF's ModelSerializer introspects the model on every instance (field kwargs, validators,
+labels, choices): about a quarter of the Python time of an API create, where six such
+serializers are instantiated (input, output and the nested ones). The built fields depend
+only on the class and the active language, so they are built once per (class, language) and
+every instance gets fresh field instances made from the same arguments (a nested serializer
+is deep-copied, as DRF does), so an instance may still change its own fields.
+"""
+
+import copy
+
+from django.utils.translation import get_language
+from rest_framework.serializers import BaseSerializer
+
+_built = {}
+
+
+def _fresh(field):
+    """A new unbound field like `field`. A plain field is built again from its arguments
+    (DRF's own deep copy would also copy its choices, model field and defaults, which no
+    field changes); a nested serializer is deep-copied, so its children are its own."""
+    if isinstance(field, BaseSerializer):
+        return copy.deepcopy(field)
+    return type(field)(*field._args, **field._kwargs)
+
+
+class CachedFieldsMixin:
+    """For ModelSerializers whose get_fields() depends on nothing but the class (not on the
+    request, the instance or the context)."""
+
+    def get_fields(self):
+        key = (type(self), get_language())
+        fields = _built.get(key)
+        if fields is None:
+            fields = _built[key] = super().get_fields()
+        return {name: _fresh(field) for name, field in fields.items()}
