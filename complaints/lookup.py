@@ -29,7 +29,11 @@ from django.utils import timezone
 from .models import Customer, normalize_member_no, normalize_phone
 
 PERSONAL_DATA = "complaints.view_personal_data"
-CUSTOMER_LIMIT = 500
+# A name many customers share (王伟) finds the cases of the newest CUSTOMER_LIMIT of them (a
+# phone's last digits narrow it). Kept small so the case query stays a few hundred rows read
+# from the customer index: with 500 customers (1,500 cases at a million) PostgreSQL ANDed in
+# the visibility bitmap of hundreds of thousands of rows, 50 ms per query instead of 10.
+CUSTOMER_LIMIT = 200
 TRIGRAM_MIN = 3
 _TAIL = re.compile(r"^(?:尾号|尾號)?\s*(\d{4})$")
 _PHONE_LIKE = re.compile(r"^\+?[\d\s()\-]{5,}$")

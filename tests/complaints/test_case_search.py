@@ -95,6 +95,19 @@ def test_one_or_two_characters_find_the_subjects_that_hold_them(
     assert found(client, term) == {made[key].number for key in expected}
 
 
+def test_a_name_many_customers_share_finds_the_newest_customers_cases(
+    client, agent, department, monkeypatch
+):
+    monkeypatch.setattr(lookup, "CUSTOMER_LIMIT", 2)
+    made = [
+        intake(department=department, customer={"name": "王伟", "phone": f"1380000000{n}"}).case
+        for n in range(3)
+    ]
+    client.force_login(agent)
+    assert found(client, "王伟") == {case.number for case in made[1:]}
+    assert found(client, "尾号0000") == {made[0].number}  # the phone's last digits narrow it
+
+
 def test_a_case_number_finds_its_case(client, agent, cases):
     client.force_login(agent)
     assert found(client, cases["other"].number) == {cases["other"].number}
