@@ -22,6 +22,9 @@ numeric id), `overdue=true|false` (open and past the current deadline, or not),
 `due_within_hours=N` (open, current deadline in the next N hours, not yet past);
 `search=` looks in number, subject and customer name; `ordering=` created_at, updated_at,
 priority, number, current_due (prefix "-" for descending); `page`, `page_size` (at most 200).
+Pages answer {count, count_is_exact, next, previous, results}: counting stops at 10,000 cases
+(`count_is_exact` false, `count` then a lower bound), and `next` is there whenever more cases
+follow, past the cap too (servicedesk.pagination).
 
 Deadlines (时限): every case answer carries `deadlines` — {stage: {due, done_at, met, overdue}}
 for first_response, investigation, solution_to_customer, next_contact and
@@ -67,12 +70,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from servicedesk.idempotency.api import PARAMETER as IDEMPOTENCY_KEY
 from servicedesk.idempotency.api import idempotent
+from servicedesk.pagination import CappedCountPagination
 
 from . import search, services
 from .models import (
@@ -248,9 +251,9 @@ class CaseFilter(filters.FilterSet):
         return queryset.filter(q)
 
 
-class CasePagination(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 200
+class CasePagination(CappedCountPagination):
+    """At a million cases a handler sees hundreds of thousands: counting stops at COUNT_CAP
+    (`count_is_exact` false beyond it) and `next` follows from the rows, not the count."""
 
 
 def detail_queryset():

@@ -530,6 +530,42 @@ def test_list_is_paginated_and_newest_first(supervisor, agent):
     assert created == sorted(created, reverse=True)
 
 
+def test_a_long_list_stops_counting_at_the_cap_and_next_still_reads_everything(
+    supervisor, agent, monkeypatch, django_assert_max_num_queries
+):
+    from servicedesk.pagination import CappedCountPagination
+
+    monkeypatch.setattr(CappedCountPagination, "COUNT_CAP", 3)
+    made = {new_case(n, user=agent).number for n in range(7)}
+    client = client_for(supervisor)
+
+    first = client.get(CASES, {"page_size": 2}).json()
+    assert (first["count"], first["count_is_exact"], first["previous"]) == (3, False, None)
+    assert list(first) == ["count", "count_is_exact", "next", "previous", "results"]
+    # Past the cap: still a next page while cases follow, and every case once.
+    seen, page, url = [], first, None
+    while True:
+        seen += [row["number"] for row in page["results"]]
+        if not page["next"]:
+            break
+        url = page["next"]
+        with django_assert_max_num_queries(LIST_QUERIES):
+            page = client.get(url).json()
+    assert sorted(seen) == sorted(made) and len(seen) == 7
+    # The last page knows the exact count from its own rows.
+    assert (page["count"], page["count_is_exact"]) == (7, True)
+    assert page["previous"] and "page=3" in page["previous"]
+    assert client.get(CASES, {"page_size": 2, "page": 5}).status_code == 404
+    assert client.get(CASES, {"page": "zero"}).status_code == 404
+
+
+def test_a_short_list_counts_exactly(supervisor, agent):
+    for n in range(2):
+        new_case(n, user=agent)
+    data = client_for(supervisor).get(CASES).json()
+    assert (data["count"], data["count_is_exact"], data["next"]) == (2, True, None)
+
+
 def test_handlers_see_only_their_departments_cases(handler, mixed_cases):
     a, _, _ = mixed_cases
     assert numbers(client_for(handler).get(CASES)) == {a.number}

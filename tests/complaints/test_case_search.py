@@ -60,7 +60,7 @@ def found(client, term):
         ("SO2026-0001", "wang"),  # order number, case ignored
         ("so2026-0002", "zhang"),
         ("屏幕碎了", "wang"),  # a piece of the subject (trigram index on PostgreSQL)
-        ("快递", "zhang"),  # two characters: a subject word through the full-text index
+        ("快递", "zhang"),  # two characters: the index of the subject's pairs of characters
         ("王小明", "wang"),  # customer name
         ("张三", "zhang"),  # a short name, by its start
         ("8000", "zhang"),  # the last four digits of the phone (尾号)
@@ -70,6 +70,42 @@ def found(client, term):
 def test_the_search_box_finds_exactly_the_case(client, agent, cases, term, who):
     client.force_login(agent)
     assert found(client, term) == {cases[who].number}
+
+
+@pytest.mark.parametrize(
+    "term,expected",
+    [
+        ("闪退", {"crash"}),  # a word jieba does not know (it cuts 闪 / 退)
+        ("就闪", {"crash"}),  # two characters across words
+        ("ap", {"crash"}),  # letters in any case
+        ("退", {"crash", "refund"}),  # one character
+        ("退款", {"refund"}),
+        ("闪开", set()),
+        ("款到", set()),  # both characters in the subject, not side by side
+    ],
+)
+def test_one_or_two_characters_find_the_subjects_that_hold_them(
+    client, agent, department, term, expected
+):
+    made = {
+        "crash": intake(department=department, subject="APP打开就闪退").case,
+        "refund": intake(department=department, subject="退款一直没有到账").case,
+    }
+    client.force_login(agent)
+    assert found(client, term) == {made[key].number for key in expected}
+
+
+def test_a_name_many_customers_share_finds_the_newest_customers_cases(
+    client, agent, department, monkeypatch
+):
+    monkeypatch.setattr(lookup, "CUSTOMER_LIMIT", 2)
+    made = [
+        intake(department=department, customer={"name": "王伟", "phone": f"1380000000{n}"}).case
+        for n in range(3)
+    ]
+    client.force_login(agent)
+    assert found(client, "王伟") == {case.number for case in made[1:]}
+    assert found(client, "尾号0000") == {made[0].number}  # the phone's last digits narrow it
 
 
 def test_a_case_number_finds_its_case(client, agent, cases):
