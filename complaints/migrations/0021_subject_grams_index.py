@@ -42,5 +42,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("complaints", "0019_merge")]
+    dependencies = [("complaints", "0020_fewer_case_indexes")]
     operations = [migrations.RunPython(forwards, backwards, elidable=False)]
