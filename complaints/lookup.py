@@ -23,7 +23,7 @@ import re
 from django.contrib.postgres.fields import ArrayField
 from django.db import connections, router
 from django.db.models import Func, Q, TextField
-from django.db.models.functions import Cast, Right, Upper
+from django.db.models.functions import Cast, Lower, Right, Upper
 from django.utils import timezone
 
 from .models import Customer, normalize_member_no, normalize_phone
@@ -93,9 +93,15 @@ def _subject_condition(queryset, term):
     # of characters. Their statistics say how common it is, so the planner walks the newest
     # cases for a common word (闪退) and reads the index for a rare one.
     # The plain comparison first: a row read in the order of the list is tested by it, and
-    # only a row that holds the term computes its characters.
-    queryset = queryset.alias(subject_grams=SubjectGrams(Cast("subject", TextField())))
-    return queryset, Q(subject__icontains=term) & Q(subject_grams__contains=[term.upper()])
+    # only a row that holds the term computes its characters. In lower case, which no index
+    # holds: the trigram index (upper case) would otherwise be ANDed in, and for a term too
+    # short for trigrams it returns half the table (240 ms at 1M cases).
+    queryset = queryset.alias(
+        subject_grams=SubjectGrams(Cast("subject", TextField())), subject_lower=Lower("subject")
+    )
+    return queryset, (
+        Q(subject_lower__contains=term.lower()) & Q(subject_grams__contains=[term.upper()])
+    )
 
 
 def case_search(queryset, term, *, user):

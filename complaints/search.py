@@ -34,13 +34,20 @@ def similar_resolved_cases(case, *, limit=SUGGESTIONS, user=None):
     """Resolved or closed cases most like `case` (with their result), best first; only those
     `user` may see when given."""
     queryset = Case.objects.filter(state__in=[State.RESOLVED, State.CLOSED]).exclude(pk=case.pk)
+    visible = None
     if user is not None:
-        queryset = queryset.visible_to(user)
+
+        def visible(pks):
+            # What `user` may see of the candidates: by primary key, whatever the table size.
+            return set(
+                Case.objects.filter(pk__in=pks).visible_to(user).values_list("pk", flat=True)
+            )
+
     queryset = queryset.select_related("department").only(
         "number", "subject", "state", "result", "cause", "resolved_at", "search_text",
         "department__name", "department__code",
     )  # fmt: skip
     return more_like_this(
         queryset, case_query(case), fts_table=CASE_FTS, index_name=CASE_INDEX,
-        title_field="subject", limit=limit, own=1,
+        title_field="subject", limit=limit, own=1, visible=visible,
     )  # fmt: skip

@@ -190,11 +190,16 @@ def _rare_words(tokens, rows, found, unlisted, *, own=0):
     return picked + others[: DISTINCTIVE_TERMS - len(picked)]
 
 
-def more_like_this(queryset, query, *, fts_table, index_name, title_field, limit=5, own=0):
+def more_like_this(
+    queryset, query, *, fts_table, index_name, title_field, limit=5, own=0, visible=None
+):
     """The `limit` rows of `queryset` most like `query` (text), best first, each with
     `relevance` in 0..1; `own` is 1 when the query is a row of the same table. Two or three
     queries: word statistics, then at most CANDIDATES rows (in two steps when few rows share
-    two words)."""
+    two words). `visible`, when given, takes the candidates' primary keys and returns those
+    the reader may see (one more query): applied to the candidates rather than to the scan,
+    whose LIMIT would otherwise read the whole table for a reader who sees few of the rows
+    that match."""
     tokens = query_tokens(query)
     if not tokens:
         return []
@@ -215,6 +220,9 @@ def more_like_this(queryset, query, *, fts_table, index_name, title_field, limit
         singles = [[t] for t in distinctive[:3]]
         more = _match(queryset.exclude(pk__in=seen), connection, singles, fts_table)
         candidates += list(more.order_by()[: CANDIDATES - len(candidates)])
+    if visible is not None and candidates:
+        kept = visible([c.pk for c in candidates])
+        candidates = [c for c in candidates if c.pk in kept]
     best = TITLE_WEIGHT * sum(weight.values()) + sum(weight.values()) or 1.0
     ranked = []
     for row in candidates:

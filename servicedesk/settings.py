@@ -126,6 +126,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Memory per sort or bitmap of this app's connections (PostgreSQL's default is 4 MB).
+        # A search's bitmap of the cases a user may see (a department's 200,000 at 1M cases)
+        # stays exact in 16 MB; in 4 MB it turns lossy and every row of its pages is
+        # re-checked (the capped count of a common word: 100 ms instead of 46 ms).
+        work_mem = env.str("DATABASE_WORK_MEM", default="16MB")
+        if work_mem:
+            options = DATABASES["default"].setdefault("OPTIONS", {})
+            options["options"] = f"{options.get('options', '')} -c work_mem={work_mem}".strip()
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from complaints import services
+from complaints import search, services
 from complaints.models import State
 from knowledge.models import Article, ArticleStatus, PlanRevision
 from servicedesk.staff import roles
@@ -92,6 +92,29 @@ def test_suggestions_query_count_does_not_grow(
     with django_assert_max_num_queries(12):
         response = client.get(f"/api/v1/cases/{current.number}/suggestions/")
     assert len(response.json()["cases"]) == 5
+
+
+def test_suggestions_show_only_resolved_cases_the_reader_may_see(
+    agent, handler, tech, make_user, articles
+):
+    logistics = Department.objects.create(code="logistics", name="物流部")
+    courier = make_user("courier", role=roles.HANDLER, departments=[logistics])
+    mine = resolved(agent, handler, tech, subject="后台无法导出月度数据", result="开通导出权限")
+    theirs = resolved(
+        agent, courier, logistics, subject="后台无法导出月度数据报表", result="物流部的处理"
+    )
+    current = intake(subject="无法导出月度数据").case
+    services.case_transition(
+        case=current, name="assign", user=agent, department=tech, assignee=handler
+    )
+    client = APIClient()
+    client.force_authenticate(handler)
+    response = client.get(f"/api/v1/cases/{current.number}/suggestions/")
+    numbers = [c["number"] for c in response.json()["cases"]]
+    assert mine.number in numbers and theirs.number not in numbers
+    # The other department's handler is offered its own answer, not tech's.
+    offered = [c.number for c in search.similar_resolved_cases(current, user=courier)]
+    assert theirs.number in offered and mine.number not in offered
 
 
 def test_a_resolved_case_becomes_a_draft_article_in_one_step(
