@@ -56,28 +56,43 @@ Phone numbers and e-mails in answers are masked (138****8000) for users without 
 `complaints.view_personal_data` permission.
 """
 
-from contextlib import contextmanager
-
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
-from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from servicedesk.idempotency.api import PARAMETER as IDEMPOTENCY_KEY
 from servicedesk.idempotency.api import idempotent
-from servicedesk.pagination import CappedCountPagination
 
 from . import search, services
+
+# The shared helpers and the technical-request viewset live in api_common and api_technical;
+# their names are re-exported (servicedesk.messaging.api imports service_errors from here).
+from .api_common import (  # noqa: F401 (re-exported)
+    CONFLICT,
+    CUSTOMER_ERROR_FIELDS,
+    ERRORS,
+    NOT_FOUND,
+    CasePagination,
+    Conflict,
+    _conflict,
+    _nest,
+    service_errors,
+    technical_request_queryset,
+)
+from .api_technical import (  # noqa: F401 (re-exported)
+    TechnicalRequestFilter,
+    TechnicalRequestPermission,
+    TechnicalRequestViewSet,
+)
 from .models import (
     RETURN_STEP_NAMES,
     TRANSITION_NAMES,
@@ -90,7 +105,6 @@ from .models import (
     ReturnRequest,
     SlaBreach,
     State,
-    TechnicalRequest,
     Urgency,
 )
 from .serializers import (
@@ -98,79 +112,14 @@ from .serializers import (
     CaseEventSerializer,
     CaseIntakeSerializer,
     CaseSerializer,
-    ConflictSerializer,
-    ErrorSerializer,
     EventInputSerializer,
     ReturnStateSerializer,
     ReturnStepInputSerializer,
     SuggestionsSerializer,
-    TechnicalAnswerInputSerializer,
     TechnicalRequestInputSerializer,
     TechnicalRequestSerializer,
     TransitionInputSerializer,
-    django_error_detail,
 )
-
-# Customer fields the intake service may name in its errors; the API nests them under
-# "customer" like the request does.
-CUSTOMER_ERROR_FIELDS = {"name", "phone", "email", "member_no", "preferred_contact", "language",
-                         "kind", "tier", "company", "industry"}  # fmt: skip
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = gettext_lazy("The case cannot change this way now.")
-    default_code = "conflict"
-
-
-def _conflict(case, message, code):
-    """A 409 that tells the client the case's current state and version."""
-    fresh = Case.objects.filter(pk=case.pk).values("state", "version").first() or {}
-    exc = Conflict(message, code)
-    # Set after construction: APIException would turn every value into a string.
-    exc.detail = {
-        "detail": exc.detail,
-        "code": code,
-        "state": fresh.get("state", case.state),
-        "version": fresh.get("version", case.version),
-    }
-    return exc
-
-
-def _nest(detail):
-    """Nest the service's error keys like the request nests its fields: customer fields go
-    under "customer", "return_request.reason" under "return_request"."""
-    out = {}
-    for key, messages in detail.items():
-        if key in CUSTOMER_ERROR_FIELDS:
-            out.setdefault("customer", {})[key] = messages
-        elif "." in key:
-            outer, inner = key.split(".", 1)
-            out.setdefault(outer, {})[inner] = messages
-        else:
-            out[key] = messages
-    return out
-
-
-@contextmanager
-def service_errors(case=None):
-    """Turn what a service raises into API answers: 400 with field errors, 409 for a step
-    not allowed now or a case changed underneath. PermissionDenied is left to DRF (403)."""
-    try:
-        yield
-    except DjangoValidationError as exc:
-        raise ValidationError(_nest(django_error_detail(exc))) from exc
-    except services.CaseChanged as exc:
-        raise _conflict(exc.case, str(exc), "case_changed") from exc
-    except ConcurrentTransition as exc:
-        raise _conflict(
-            case,
-            _("The case was changed by someone else. Reload it and try again."),
-            "case_changed",
-        ) from exc
-    except TransitionNotAllowed as exc:
-        message = str(exc) if exc.args else _("This step is not possible in the case's state.")
-        raise _conflict(case, message, "not_allowed") from exc
 
 
 class CasePermission(permissions.BasePermission):
@@ -251,11 +200,6 @@ class CaseFilter(filters.FilterSet):
         return queryset.filter(q)
 
 
-class CasePagination(CappedCountPagination):
-    """At a million cases a handler sees hundreds of thousands: counting stops at COUNT_CAP
-    (`count_is_exact` false beyond it) and `next` follows from the rows, not the count."""
-
-
 def detail_queryset():
     """Everything the detail answer shows, in a fixed number of queries."""
     return (
@@ -274,27 +218,6 @@ def detail_queryset():
             Prefetch("technical_requests", queryset=technical_request_queryset()),
         )
     )
-
-
-def technical_request_queryset():
-    return TechnicalRequest.objects.select_related(
-        "case", "department", "requested_by", "answered_by"
-    )
-
-
-ERRORS = {
-    400: OpenApiResponse(OpenApiTypes.OBJECT, description="{field: [messages]}"),
-    401: OpenApiResponse(ErrorSerializer, description="Not authenticated."),
-    403: OpenApiResponse(ErrorSerializer, description="No permission."),
-}
-NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such case visible to you.")}
-CONFLICT = {
-    409: OpenApiResponse(
-        ConflictSerializer,
-        description="Not possible from the current state (code not_allowed), or the case "
-        "changed since expected_version (code case_changed).",
-    )
-}
 
 
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -529,105 +452,6 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             TechnicalRequestSerializer(tr, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,
         )
-
-
-class TechnicalRequestPermission(permissions.BasePermission):
-    required = {
-        "list": "complaints.view_technicalrequest",
-        "retrieve": "complaints.view_technicalrequest",
-        "answer": "complaints.change_technicalrequest",
-    }
-
-    def has_permission(self, request, view):
-        perm = self.required.get(view.action)
-        return perm is not None and request.user.has_perm(perm)
-
-
-class TechnicalRequestFilter(filters.FilterSet):
-    answered = filters.BooleanFilter(
-        field_name="answered_at",
-        lookup_expr="isnull",
-        exclude=True,
-        help_text=gettext_lazy("true: answered; false: still waiting for an answer."),
-    )
-    department = filters.CharFilter(
-        method="filter_department",
-        help_text=gettext_lazy("Asked department: its code, or its numeric id."),
-    )
-
-    class Meta:
-        model = TechnicalRequest
-        fields = ["answered", "department"]
-
-    def filter_department(self, queryset, name, value: str):
-        q = Q(department__code=value)
-        if value.isdigit():
-            q |= Q(department_id=int(value))
-        return queryset.filter(q)
-
-
-class TechnicalRequestViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
-    """Technical collaboration requests asked of the user's departments or on cases the user
-    sees (everything for supervisors and managers)."""
-
-    permission_classes = [permissions.IsAuthenticated, TechnicalRequestPermission]
-    serializer_class = TechnicalRequestSerializer
-    filterset_class = TechnicalRequestFilter
-    ordering_fields = ["requested_at", "due_at"]
-    ordering = ["-requested_at"]
-    pagination_class = CasePagination
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        prefetch_related_objects([request.user], "groups")
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return TechnicalRequest.objects.none()
-        user = self.request.user
-        qs = technical_request_queryset()
-        if user.sees_all_departments:
-            return qs
-        return qs.filter(
-            Q(department__in=user.departments.all())
-            | Q(case__in=Case.objects.visible_to(user).values("pk"))
-        )
-
-    @extend_schema(
-        summary="List technical collaboration requests",
-        responses={200: TechnicalRequestSerializer(many=True), **ERRORS},
-    )
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(
-        summary="One technical collaboration request",
-        responses={200: TechnicalRequestSerializer, **ERRORS, **NOT_FOUND},
-    )
-    def retrieve(self, request, *args, **kwargs):
-        return super().retrieve(request, *args, **kwargs)
-
-    @extend_schema(
-        summary="Answer a technical collaboration request",
-        description="For members of the asked department; a request is answered once.",
-        request=TechnicalAnswerInputSerializer,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={200: TechnicalRequestSerializer, **ERRORS, **NOT_FOUND},
-    )
-    @action(detail=True, methods=["post"], url_path="answer", url_name="answer")
-    @idempotent
-    def answer(self, request, pk=None):
-        tr = self.get_object()
-        serializer = TechnicalAnswerInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        with service_errors():
-            services.technical_request_answer(
-                request=tr, answer=serializer.validated_data["answer"], user=request.user
-            )
-        tr = technical_request_queryset().get(pk=tr.pk)
-        return Response(TechnicalRequestSerializer(tr, context=self.get_serializer_context()).data)
 
 
 router = SimpleRouter()
