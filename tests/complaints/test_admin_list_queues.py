@@ -230,12 +230,19 @@ def test_postgresql_serves_the_default_queue_and_the_escalated_filter_from_an_in
     client.force_login(supervisor)
     cl = client.get(CHANGELIST, params).context["cl"]
     with connection.cursor() as cursor:
+        # Statistics of this test's rows, not of whatever an earlier test left in pg_class.
+        cursor.execute("ANALYZE complaints_case")
         cursor.execute("SET enable_seqscan = off")
+        if index == "case_open_due_idx":
+            # A handful of rows are cheaper to sort than to read in order; at a million the
+            # index order wins (bench/explain-1000000.txt). Is there an index that gives it?
+            cursor.execute("SET enable_sort = off")
     try:
         plan = cl.queryset[:51].explain()
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SET enable_seqscan = on")
+            cursor.execute("SET enable_sort = on")
     assert "Seq Scan on complaints_case" not in plan, plan
     if index:
         assert index in plan, plan
