@@ -29,16 +29,10 @@ Definitions:
 
 import datetime
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.db.models import (
     Avg,
-    BooleanField,
     Count,
-    DurationField,
-    ExpressionWrapper,
-    F,
     Q,
     Sum,
 )
@@ -66,19 +60,45 @@ from complaints.models import (
     ReturnStep,
     SlaBreach,
     SlaStage,
-    State,
-    Urgency,
-    deadline_pending_q,
-    mask_email,
-    mask_phone,
 )
 from knowledge.targets import targets_for_period, targets_for_periods
 from servicedesk.workdays import month_start
 
+# The figures' structure, the periods, the shared query expressions and the case list live in
+# their own modules; every name stays importable from here (data.case_rows, data.moments, …).
+from .case_list import CASE_COLUMNS, CASE_ROWS_CHUNK, _naive, _person_label, case_rows  # noqa: F401
+from .expressions import (  # noqa: F401
+    ENDED,
+    _duration,
+    _group_aggregates,
+    _missed,
+    stage_counted,
+    stage_met,
+)
+from .figures import (
+    Escalations,
+    FollowUpFigures,
+    Group,
+    Kpis,
+    Month,
+    PeriodFigures,
+    Problem,
+    ReturnFigures,
+    StageFigures,
+)
+from .periods import (  # noqa: F401
+    _hours,
+    _local_key,
+    local_midnight,
+    moments,
+    month_end,
+    previous_month,
+    previous_period,
+    share,
+)
+
 TREND_MONTHS = 12
 TOP_PROBLEMS = 10
-ENDED = [State.MERGED, State.CANCELLED]
-CASE_ROWS_CHUNK = 2000
 
 SATISFACTION_LABELS = {
     5: _("Very satisfied"),
@@ -87,308 +107,6 @@ SATISFACTION_LABELS = {
     2: _("Dissatisfied"),
     1: _("Very dissatisfied"),
 }
-
-
-# --- the structure -----------------------------------------------------------------------
-
-
-@dataclass
-class Kpis:
-    """The headline figures of one period (the Summary sheet compares two of them)."""
-
-    received: int = 0
-    ended: int = 0  # of the received: merged or cancelled
-    resolved: int = 0  # resolution time in the period
-    closed: int = 0
-    open_at_end: int = 0
-    resolved_of_received: int = 0
-    resolution_rate: Decimal | None = None
-    first_responses: int = 0
-    first_response_mean: float | None = None  # hours
-    first_response_median: float | None = None  # hours
-    deadlines_due: int = 0
-    deadlines_met: int = 0
-    sla_met_share: Decimal | None = None
-    escalations: int = 0
-    answers: int = 0
-    satisfaction_score: Decimal | None = None
-    satisfaction_rate: Decimal | None = None
-    meets_target: bool | None = None
-    # The targets of the plan in force for the period (knowledge.targets).
-    satisfaction_target: Decimal | None = None
-    first_response_target_hours: Decimal | None = None
-    first_response_target_met: bool | None = None
-    customers_surveyed: int = 0
-    customers_with_problem: int = 0
-    problem_incidence: Decimal | None = None
-    repeat_customers: int = 0  # of the customers answering, those who bought again
-    repeat_purchase_rate: Decimal | None = None
-    followups_due: int = 0
-    followups_done: int = 0
-    followup_completion: Decimal | None = None
-    # The raw group-bys the detail sheets are built from.
-    stage_counts: dict = field(default_factory=dict)  # {stage: (due, met)}
-    breaches: list = field(default_factory=list)  # [(stage, level, n)]
-    scores: list = field(default_factory=list)  # satisfaction rows, see _satisfaction
-    followup_rows: list = field(default_factory=list)  # [(purpose, status, n)]
-
-
-@dataclass
-class Group:
-    """One row of a by-channel / type / category / department / person table."""
-
-    key: object
-    label: object  # a str, or a lazy translation resolved when the sheet is written
-    received: int = 0
-    resolved: int = 0
-    open: int = 0
-    missed: int = 0
-    resolution_hours: float | None = None
-    answers: int = 0
-    satisfaction_score: Decimal | None = None
-    satisfaction_rate: Decimal | None = None
-    category: object = None  # the second key of a (type, category) pair
-    category_label: object = None
-
-    @property
-    def resolution_rate(self):
-        """Resolved ÷ (resolved + open): merged and cancelled cases left out."""
-        return share(self.resolved, self.resolved + self.open)
-
-
-@dataclass
-class StageFigures:
-    stage: str
-    label: object
-    due: int
-    met: int
-
-    @property
-    def missed(self):
-        return self.due - self.met
-
-    @property
-    def share(self):
-        return share(self.met, self.due)
-
-
-@dataclass
-class Escalations:
-    stage: str
-    label: object
-    level1: int = 0
-    level2: int = 0
-
-    @property
-    def total(self):
-        return self.level1 + self.level2
-
-
-@dataclass
-class FollowUpFigures:
-    purpose: str
-    label: object
-    due: int = 0
-    done: int = 0
-    unreachable: int = 0
-    pending: int = 0
-    cancelled: int = 0
-
-    @property
-    def completion(self):
-        return share(self.done, self.due - self.cancelled)
-
-    @property
-    def unreachable_share(self):
-        return share(self.unreachable, self.due - self.cancelled)
-
-    @property
-    def pending_share(self):
-        return share(self.pending, self.due - self.cancelled)
-
-
-@dataclass
-class ReturnFigures:
-    reason: str
-    label: object
-    requests: int = 0
-    awaiting: int = 0  # application not reviewed yet
-    approved: int = 0  # approved, whatever step it reached since
-    rejected: int = 0
-    refunded: int = 0
-    exchanged: int = 0
-    refunds: Decimal = Decimal(0)
-
-    @property
-    def approved_share(self):
-        return share(self.approved, self.approved + self.rejected)
-
-
-@dataclass
-class Problem:
-    category: str
-    category_label: object
-    product: str
-    cases: int
-    share: Decimal | None
-    complaints: int
-    reopened: int
-    unresolved: int
-
-
-@dataclass
-class Month:
-    month: datetime.date  # the first day
-    received: int = 0
-    deadlines_due: int = 0
-    deadlines_met: int = 0
-    answers: int = 0
-    satisfaction_score: Decimal | None = None
-    satisfaction_rate: Decimal | None = None
-    satisfaction_target: Decimal | None = None  # the plan in force for the month
-
-    @property
-    def sla_met_share(self):
-        return share(self.deadlines_met, self.deadlines_due)
-
-
-@dataclass
-class PeriodFigures:
-    start: datetime.date
-    end: datetime.date
-    previous_start: datetime.date
-    previous_end: datetime.date
-    now: datetime.datetime
-    kpis: Kpis
-    previous: Kpis
-    by_channel: list = field(default_factory=list)
-    by_type_category: list = field(default_factory=list)
-    by_type: list = field(default_factory=list)
-    by_category: list = field(default_factory=list)
-    by_department: list = field(default_factory=list)
-    by_person: list = field(default_factory=list)
-    stages: list = field(default_factory=list)
-    escalations: list = field(default_factory=list)
-    score_distribution: list = field(default_factory=list)  # [(score, label, answers)]
-    opinions: list = field(default_factory=list)  # [(label, mentions, share)]
-    followups: list = field(default_factory=list)
-    returns: list = field(default_factory=list)
-    problems: list = field(default_factory=list)
-    daily: list = field(default_factory=list)  # [(date, received, resolved)]
-    months: list = field(default_factory=list)
-
-    @property
-    def followup_total(self):
-        total = FollowUpFigures("", _("All follow-ups"))
-        for f in self.followups:
-            for name in ("due", "done", "unreachable", "pending", "cancelled"):
-                setattr(total, name, getattr(total, name) + getattr(f, name))
-        return total
-
-    @property
-    def returns_total(self):
-        total = ReturnFigures("", _("All returns and exchanges"))
-        for r in self.returns:
-            for name in ("requests", "awaiting", "approved", "rejected", "refunded", "exchanged"):
-                setattr(total, name, getattr(total, name) + getattr(r, name))
-            total.refunds += r.refunds
-        return total
-
-
-# --- periods -----------------------------------------------------------------------------
-
-
-def share(part, whole):
-    """part ÷ whole as a Decimal share rounded like callbacks.metrics; None for nothing."""
-    if not whole:
-        return None
-    return (Decimal(part) / Decimal(whole)).quantize(metrics.RATE_PLACES)
-
-
-def local_midnight(day):
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_default_timezone())
-
-
-def moments(start, end):
-    """[start, end] as aware datetimes: [midnight of start, midnight after end)."""
-    return local_midnight(start), local_midnight(end + datetime.timedelta(days=1))
-
-
-def month_end(day):
-    return month_start(day, 1) - datetime.timedelta(days=1)
-
-
-def previous_month(today):
-    """(first day, last day) of the month before `today`'s."""
-    first = month_start(today.replace(day=1), -1)
-    return first, month_end(first)
-
-
-def previous_period(start, end):
-    """The period compared with: the same number of whole months before when the period is
-    whole months (so November is compared with October), else the same number of days."""
-    if start.day == 1 and end == month_end(end):
-        months = (end.year - start.year) * 12 + end.month - start.month + 1
-        first = month_start(start, -months)
-        return first, start - datetime.timedelta(days=1)
-    days = (end - start).days + 1
-    return start - datetime.timedelta(days=days), start - datetime.timedelta(days=1)
-
-
-def _hours(value):
-    return None if value is None else value.total_seconds() / 3600
-
-
-def _local_key(value):
-    """A TruncMonth/TruncDate result as a local date (SQLite and PostgreSQL differ)."""
-    if isinstance(value, datetime.datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value, timezone.get_default_timezone())
-        return value.date()
-    return value
-
-
-# --- expressions -------------------------------------------------------------------------
-
-
-def stage_counted(stage, start_m, end_m, cutoff):
-    """Fell due in [start_m, end_m), and was done, or is still to meet and past due at
-    `cutoff` (a stage of a case that ended before reaching it is not counted)."""
-    due, done = sla.CASE_STAGES[stage]
-    window = Q(**{f"{due}__gte": start_m, f"{due}__lt": end_m})
-    return window & (
-        Q(**{f"{done}__isnull": False}) | (deadline_pending_q(stage) & Q(**{f"{due}__lt": cutoff}))
-    )
-
-
-def stage_met(stage, start_m, end_m):
-    due, done = sla.CASE_STAGES[stage]
-    return Q(**{f"{due}__gte": start_m, f"{due}__lt": end_m, f"{done}__lte": F(due)})
-
-
-def _missed(cutoff):
-    """Some stage done late, or pending past its deadline at `cutoff`."""
-    q = Q()
-    for stage, (due, done) in sla.CASE_STAGES.items():
-        q |= Q(**{f"{done}__gt": F(due)}) | (
-            deadline_pending_q(stage) & Q(**{f"{due}__lt": cutoff})
-        )
-    return q
-
-
-def _duration(later, earlier):
-    return ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
-
-
-def _group_aggregates(end_m, cutoff):
-    resolved = Q(resolved_at__isnull=False, resolved_at__lt=end_m)
-    return {
-        "received": Count("pk"),
-        "resolved": Count("pk", filter=resolved),
-        "open": Count("pk", filter=~resolved & ~Q(state__in=ENDED)),
-        "missed": Count("pk", filter=_missed(cutoff)),
-        "resolution": Avg(_duration("resolved_at", "created_at"), filter=resolved),
-    }
 
 
 # --- reads -------------------------------------------------------------------------------
@@ -423,11 +141,6 @@ def _satisfaction(start_m, end_m):
 def _expand(counts):
     """{score: n} → the list of scores metrics takes."""
     return [score for score, n in sorted(counts.items()) for _ in range(n)]
-
-
-def _person_label(username, first_name, last_name):
-    # User.__str__ without the instance: family name first, as Chinese names are written.
-    return f"{last_name or ''}{first_name or ''}".strip() or username
 
 
 def _kpis(start_m, end_m, cutoff):
@@ -867,76 +580,3 @@ def _problems(received, total, end_m):
         )
         for category, product, n, complaints, reopened, unresolved in rows
     ]
-
-
-# --- the case list -----------------------------------------------------------------------
-
-CASE_COLUMNS = [
-    "number", "created_at", "channel", "type", "category", "product", "subject",
-    "customer__name", "customer__phone", "customer__email", "urgency", "priority",
-    "department__name", "assignee__username", "assignee__first_name", "assignee__last_name",
-    "state", "first_response_at", "resolved_at", "closed_at", "escalation_level",
-    "reopen_count", "feedback_score", "missed",
-]  # fmt: skip
-
-
-def _naive(value):
-    """Excel has no time zones: local wall-clock time."""
-    if value is None:
-        return None
-    local = timezone.localtime(value, timezone.get_default_timezone())
-    return local.replace(tzinfo=None, microsecond=0)
-
-
-def case_rows(start, end, *, now=None):
-    """The cases received start..end, oldest first, as tuples for the case-list sheet (the
-    column titles are workbook.CASE_LIST_COLUMNS). Phones and e-mails are always masked: the
-    report is stored and passed around. Choice labels are resolved as the rows are read, so
-    iterate inside the language the workbook is written in."""
-    now = now or timezone.now()
-    start_m, end_m = moments(start, end)
-    labels = {}
-    for name, choices in (
-        ("channel", Channel), ("type", CaseType), ("category", Category),
-        ("urgency", Urgency), ("state", State),
-    ):  # fmt: skip
-        labels[name] = {value: str(label) for value, label in choices.choices}
-    rows = (
-        Case.objects.filter(created_at__gte=start_m, created_at__lt=end_m)
-        .annotate(missed=ExpressionWrapper(_missed(min(end_m, now)), output_field=BooleanField()))
-        .order_by("created_at", "pk")
-        .values_list(*CASE_COLUMNS)
-        .iterator(chunk_size=CASE_ROWS_CHUNK)
-    )
-    for (
-        number, created_at, channel, type_, category, product, subject, customer, phone, email,
-        urgency, priority, department, username, first_name, last_name, state,
-        first_response_at, resolved_at, closed_at, escalation_level, reopen_count,
-        feedback_score, missed,
-    ) in rows:  # fmt: skip
-        yield (
-            number,
-            _naive(created_at),
-            labels["channel"].get(channel, channel),
-            labels["type"].get(type_, type_),
-            labels["category"].get(category, category),
-            product,
-            subject,
-            customer,
-            mask_phone(phone),
-            mask_email(email),
-            labels["urgency"].get(urgency, urgency),
-            priority,
-            department or "",
-            _person_label(username, first_name, last_name) if username else "",
-            labels["state"].get(state, state),
-            _naive(first_response_at),
-            (first_response_at - created_at).total_seconds() / 3600 if first_response_at else None,
-            _naive(resolved_at),
-            (resolved_at - created_at).total_seconds() / 3600 if resolved_at else None,
-            _naive(closed_at),
-            escalation_level,
-            reopen_count,
-            feedback_score,
-            bool(missed),
-        )
