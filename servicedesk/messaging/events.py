@@ -33,22 +33,20 @@ KIND_TYPES = {
 
 def _event_types(event):
     """The webhook event types a timeline entry stands for, and their data."""
-    kind = event.kind
-    if kind == EventKind.ESCALATION:
+    # Of what the kind may stand for, an assignment only when the transition is one.
+    types = [
+        t
+        for t in KIND_TYPES.get(event.kind, ())
+        if t != "case.assigned" or event.transition == "assign"
+    ]
+    if event.kind == EventKind.ESCALATION:
         data = event.data or {}
-        return ["case.escalated"], {
+        return types, {
             "stage": data.get("stage"),
             "level": data.get("level"),
             "due_at": data.get("due_at"),
             "timeline_event": event.pk,
         }
-    types = []
-    if kind == EventKind.CREATED:
-        types.append("case.created")
-    elif kind == EventKind.TRANSITION:
-        types.append("case.state_changed")
-        if event.transition == "assign":
-            types.append("case.assigned")
     data = {
         "from_state": event.from_state or None,
         "to_state": event.to_state or None,
