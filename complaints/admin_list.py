@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django_fsm import TransitionNotAllowed
 
+from servicedesk.pagination import capped_count
+
 from . import lookup, services
 from .admin_common import (
     DUE_COLOURS,
@@ -253,9 +255,9 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        counted = self.object_list.order_by()[: self.COUNT_CAP + 1].count()
-        self.capped = counted > self.COUNT_CAP
-        return min(counted, self.COUNT_CAP)
+        counted, exact = capped_count(self.object_list, self.COUNT_CAP)
+        self.capped = not exact
+        return counted
 
 
 class CaseChangeList(ChangeList):

@@ -16,6 +16,14 @@ from rest_framework.pagination import PageNumberPagination, remove_query_param, 
 from rest_framework.response import Response
 
 
+def capped_count(queryset, cap):
+    """(count, exact): the rows of `queryset`, counted up to `cap` — one COUNT over a LIMIT
+    cap + 1 subquery, so a list never counts a whole large table. Beyond the cap, (cap,
+    False). The admin's case list and the API lists count this way."""
+    counted = queryset.order_by()[: cap + 1].count()
+    return min(counted, cap), counted <= cap
+
+
 class CappedCountPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
@@ -41,8 +49,7 @@ class CappedCountPagination(PageNumberPagination):
         elif seen >= self.COUNT_CAP:  # past the cap: more than it, no need to count
             self.count, self.count_is_exact = seen + 1, False
         else:
-            counted = queryset.order_by()[: self.COUNT_CAP + 1].count()
-            self.count_is_exact = counted <= self.COUNT_CAP
+            counted, self.count_is_exact = capped_count(queryset, self.COUNT_CAP)
             self.count = counted if self.count_is_exact else max(self.COUNT_CAP, seen + 1)
         return rows
 
