@@ -262,17 +262,36 @@ class CappedCountPaginator(Paginator):
 
 class CaseChangeList(ChangeList):
     """Marks the column of the ordering actually used (time left for open work), not the
-    admin's static `ordering`."""
+    admin's static `ordering`. Each row's link carries the list's filters and search back
+    (the case page's "back to the list"), added here once per page: Django's per-row step
+    resolves every row's URL again when a filter or search is on (~0.2 ms a row)."""
 
     def __init__(self, request, *args, **kwargs):
         self._request = request
         super().__init__(request, *args, **kwargs)
+        self._row_query, self.preserved_filters = self.preserved_filters, ""
+
+    def url_for_result(self, result):
+        url = super().url_for_result(result)
+        return f"{url}?{self._row_query}" if self._row_query else url
 
     def _get_default_ordering(self):
         return self.model_admin.get_ordering(self._request) or super()._get_default_ordering()
 
 
 # --- cases -------------------------------------------------------------------------------
+
+_LABELS = {}
+
+
+def _label(field, value):
+    """A choice field's label for `value`, as get_FOO_display() gives it, from a dict built
+    once: get_FOO_display() builds the field's whole choice dict on every call (five calls a
+    row, 250 a page)."""
+    labels = _LABELS.get(field)
+    if labels is None:
+        labels = _LABELS[field] = dict(Case._meta.get_field(field).flatchoices)
+    return str(labels.get(value, value))
 
 
 class CaseListMixin:
@@ -369,6 +388,16 @@ class CaseListMixin:
 
         return customer
 
+    def action_checkbox(self, obj):
+        """Django's row checkbox, the same markup written directly: Django renders a form
+        widget through the template engine for each row."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
+
     @admin.display(description=gettext_lazy("case"), ordering="number")
     def case_column(self, obj):
         """Number and urgency on the first line, the subject below (cut to two lines by the
@@ -377,27 +406,28 @@ class CaseListMixin:
             str(x)
             for x in [
                 obj.subject,
-                obj.get_type_display(),
-                obj.get_channel_display(),
+                _label("type", obj.type),
+                _label("channel", obj.channel),
                 _("priority %(priority)s") % {"priority": obj.priority},
             ]
         )
+        urgency = _label("urgency", obj.urgency)
         return format_html(
             '<span class="sd-case" title="{}"><strong>{}</strong> {}'
             '<span class="sd-subject">{}</span></span>',
             details,
             obj.number,
             badge(
-                obj.get_urgency_display(),
+                urgency,
                 URGENCY_COLOURS.get(obj.urgency, "#6b7280"),
-                title=_("urgency: %(urgency)s") % {"urgency": obj.get_urgency_display()},
+                title=_("urgency: %(urgency)s") % {"urgency": urgency},
             ),
             obj.subject,
         )
 
     @admin.display(description=gettext_lazy("state"), ordering="state")
     def state_badge(self, obj):
-        return badge(obj.get_state_display(), STATE_COLOURS.get(obj.state, "#6b7280"))
+        return badge(_label("state", obj.state), STATE_COLOURS.get(obj.state, "#6b7280"))
 
     @admin.display(description=gettext_lazy("time left"), ordering="current_due")
     def time_left(self, obj):
