@@ -241,12 +241,13 @@ _SWEEP_DUE = {Case: "escalation__next_at", TechnicalRequest: "next_escalation_at
 
 def _claim_due(model, now, batch_size):
     """Up to `batch_size` cases or technical requests due for a look, locked (skipping rows
-    another sweep holds) where the database can. A case is claimed by its escalation row, the
-    one row the sweep writes, as the set-based statement claims it."""
+    another sweep or a request holds) where the database can. A case is locked with its
+    escalation row, the row the sweep writes: the breaches it inserts lock the case for their
+    foreign key, so a case a request holds is skipped rather than waited for."""
     due = _SWEEP_DUE[model]
     queryset = model.objects.filter(**{f"{due}__lte": now}).order_by(due)
     if connection.features.has_select_for_update_skip_locked:
-        of = ("escalation",) if model is Case else ("self",)
+        of = ("self", "escalation") if model is Case else ("self",)
         queryset = queryset.select_for_update(skip_locked=True, of=of)
     return list(queryset.select_related(*_SWEEP_RELATED[model])[:batch_size])
 

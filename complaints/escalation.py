@@ -209,13 +209,18 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
     sql = f"""
     WITH claimed AS (
         -- Claimed by the escalation row (the one row the statement writes); what later steps
-        -- read of the case is read here, so none of them joins the big table again.
+        -- read of the case is read here, so none of them joins the big table again. The
+        -- breaches and timeline entries take a key-share lock on the case (their foreign
+        -- keys), which a request's SELECT … FOR UPDATE of the case blocks: taken here, it
+        -- skips a case a request holds instead of waiting for it while holding the escalation
+        -- row that request may be about to write (a deadlock).
         SELECT {", ".join(f"c.{column}" for column in columns)}
         FROM {escalation_t} e JOIN {case_t} c ON c.id = e.case_id
         WHERE e.next_at <= %(now)s
         ORDER BY e.next_at
         LIMIT %(limit)s
         FOR UPDATE OF e SKIP LOCKED
+        FOR KEY SHARE OF c SKIP LOCKED
     ), pending AS (
         SELECT c.id AS case_id, s.stage, s.due, s.ord
         FROM claimed c

@@ -194,36 +194,71 @@ def test_the_migration_copies_every_schedule_into_the_new_table():
     assert [Case.objects.get(number=n).escalation_level for n in "ABCD"] == [0, 2, 1, 0]
 
 
+@pytest.fixture
+def other_connection():
+    """A second session on the test database: another request or sweep, meanwhile."""
+    from django.db import connections
+
+    other = connections.create_connection("default")
+    yield other
+    other.close()
+
+
+def holds_case(other, case):
+    """The other session's transaction locks the case as a request does (services lock the
+    case with SELECT … FOR UPDATE before they change it and save its escalation row)."""
+    cursor = other.cursor()
+    cursor.execute("BEGIN")
+    cursor.execute("SELECT id FROM complaints_case WHERE id = %s FOR UPDATE", [case.pk])
+    return cursor
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_row_by_row_claim_locks_the_escalation_row_and_skips_a_held_one(make_user):
+def test_the_sweep_skips_a_case_a_request_holds_instead_of_waiting(make_user, other_connection):
     if connection.vendor != "postgresql":
-        pytest.skip("row locks are PostgreSQL's (SQLite runs one sweep at a time)")
-    from django.db import connections, transaction
+        pytest.skip("row locks are PostgreSQL's (SQLite runs one writer at a time)")
+    tech = Department.objects.create(code="tech", name="技术部")
+    make_user("tech_sup", role=roles.SUPERVISOR, departments=[tech])
+    busy, free = open_cases(2, tech, make_user("handler", role=roles.HANDLER, departments=[tech]))
+    request = holds_case(other_connection, busy)
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '5s'")  # waiting would fail the test, not hang it
+    try:
+        assert services.sla_sweep(now=at(2026, 11, 3, 10, 5)) == 1
+        assert list(SlaBreach.objects.values_list("case_id", flat=True)) == [free.pk]
+        request.execute("ROLLBACK")
+        assert services.sla_sweep(now=at(2026, 11, 3, 10, 6)) == 1  # its turn on the next sweep
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert set(SlaBreach.objects.values_list("case_id", flat=True)) == {busy.pk, free.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_row_by_row_claim_skips_a_held_case_and_locks_what_it_claims(
+    make_user, other_connection
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (SQLite runs one writer at a time)")
+    from django.db import OperationalError, transaction
 
     from complaints.deadlines import _claim_due
 
     tech = Department.objects.create(code="tech", name="技术部")
     make_user("tech_sup", role=roles.SUPERVISOR, departments=[tech])
     handler = make_user("handler", role=roles.HANDLER, departments=[tech])
-    first, second = open_cases(2, tech, handler)
+    busy, free, third = open_cases(3, tech, handler)
     now = at(2026, 11, 3, 10, 5)
-    other = connections.create_connection("default")
-    try:
-        with transaction.atomic():
-            (claimed,) = _claim_due(Case, now, 1)
-            (rest,) = {first.pk, second.pk} - {claimed.pk}
-            assert claimed.escalation_level == 0  # read with the claim
-            with other.cursor() as cursor:  # a second sweep, meanwhile
-                cursor.execute("BEGIN")
-                cursor.execute(
-                    "SELECT case_id FROM complaints_caseescalation WHERE next_at <= %s "
-                    "ORDER BY next_at FOR UPDATE SKIP LOCKED",
-                    [now],
-                )
-                assert [row[0] for row in cursor.fetchall()] == [rest]
-                cursor.execute(  # the case row itself is not locked: a request can take it
-                    "SELECT id FROM complaints_case WHERE id = %s FOR UPDATE NOWAIT", [claimed.pk]
-                )
-                cursor.execute("ROLLBACK")
-    finally:
-        other.close()
+    request = holds_case(other_connection, busy)
+    with transaction.atomic():
+        (claimed,) = _claim_due(Case, now, 1)
+        assert claimed.pk in (free.pk, third.pk) and claimed.escalation_level == 0
+        request.execute("ROLLBACK")
+        request.execute("BEGIN")
+        with pytest.raises(OperationalError):  # another sweep cannot take it meanwhile
+            request.execute(
+                "SELECT case_id FROM complaints_caseescalation WHERE case_id = %s "
+                "FOR UPDATE NOWAIT",
+                [claimed.pk],
+            )
+        request.execute("ROLLBACK")
