@@ -227,12 +227,15 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
         CROSS JOIN LATERAL (VALUES {", ".join(stages)}) AS s(stage, due, ord, still_open)
         WHERE s.still_open AND s.due IS NOT NULL
     ), state AS (
-        -- Levels already raised for each deadline: a probe of breach_once_per_level each.
+        -- Levels already raised for each deadline: a probe of breach_once_per_level each
+        -- deadline already past (one still ahead has none: a level is raised once its
+        -- deadline has passed).
         SELECT p.*, coalesce(k.has1, false) AS has1, coalesce(k.has2, false) AS has2
         FROM pending p LEFT JOIN LATERAL (
             SELECT bool_or(b.level = 1) AS has1, bool_or(b.level = 2) AS has2
             FROM {breach_t} b
-            WHERE b.case_id = p.case_id AND b.stage = p.stage AND b.due_at = p.due
+            WHERE p.due <= %(now)s
+              AND b.case_id = p.case_id AND b.stage = p.stage AND b.due_at = p.due
               AND b.technical_request_id IS NULL
         ) k ON true
     ), raise AS (
