@@ -171,6 +171,7 @@ class _Recipients:
         )
         ids = [u.pk for u in (*supervisors, *self.managers)]
         self.on_duty, self.absent = on_duty_ids(ids, now), absent_ids(ids, now)
+        self._for_level = {}
 
     def _on_duty_first(self, people):
         on_duty = [u for u in people if u.pk in self.on_duty]
@@ -182,13 +183,19 @@ class _Recipients:
         return self._names
 
     def for_level(self, level, department_id):
-        if level >= 2:
-            return self._on_duty_first(self.managers)
-        return self._on_duty_first(
-            self.by_department.get(department_id)
-            or self.leads.get(department_id)
-            or self.all_supervisors
-        )
+        # Asked once per escalation (100,000 and more in one sweep): the answer per key once.
+        key = (2, None) if level >= 2 else (1, department_id)
+        if key not in self._for_level:
+            if level >= 2:
+                people = self._on_duty_first(self.managers)
+            else:
+                people = self._on_duty_first(
+                    self.by_department.get(department_id)
+                    or self.leads.get(department_id)
+                    or self.all_supervisors
+                )
+            self._for_level[key] = people
+        return self._for_level[key]
 
 
 def sla_sweep(*, now=None, batch_size=None):
