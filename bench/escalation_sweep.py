@@ -10,8 +10,8 @@ call of complaints.services.sla_sweep() with a query counter and prints the figu
 EXPLAIN of the sweep's SELECT. It prints figures and asserts nothing about time.
 
 The data: a few customers, one department with a supervisor, a handler and an agent, one
-manager. Closed cases have every deadline met and no `next_escalation_at` (outside the
-partial index the sweep reads). Of the open cases, one in ten (`--overdue-every`) missed its
+manager. Closed cases have every deadline met and no escalation row (the sweep reads the
+partial index of complaints_caseescalation). Of the open cases, one in ten (`--overdue-every`) missed its
 first response between 1 minute and 6 hours ago: each raises a level-1 escalation, and those
 more than ESCALATION_LEVEL2_AFTER_HOURS (4 h) late a level-2 one too. The other open cases
 have their next deadline ahead.
@@ -157,14 +157,40 @@ def column_sql(dept, staff, customer_ids):
     }
 
 
+# Keys of a case's columns that are not columns of complaints_case: its escalation row's.
+ESCALATION_KEYS = {"next_escalation_at": "next_at", "escalation_level": "level"}
+
+
+def with_escalation(names, exprs, source, escalation):
+    """One statement inserting cases (`names` from `exprs` over `source`, whose row is `g`) and
+    the escalation rows (complaints_caseescalation) of those with a next look or a level:
+    `escalation` {"next_at": SQL, "level": SQL} over the same `g`. The two are joined by the
+    case number (unique)."""
+    number = exprs[names.index('"number"')]
+    next_at = escalation.get("next_at", "NULL::timestamptz")
+    level = escalation.get("level", "0")
+    return (
+        f"WITH rows AS (SELECT g, ({number}) AS esc_number, ({next_at}) AS esc_next_at, "
+        f"({level}) AS esc_level {source}), "
+        f"cases AS (INSERT INTO complaints_case ({', '.join(names)}) "
+        f"SELECT {', '.join(exprs)} FROM rows RETURNING id, number) "
+        "INSERT INTO complaints_caseescalation (case_id, next_at, level) "
+        "SELECT cases.id, rows.esc_next_at, rows.esc_level FROM cases "
+        "JOIN rows ON rows.esc_number = cases.number "
+        "WHERE rows.esc_next_at IS NOT NULL OR rows.esc_level > 0"
+    )
+
+
 def insert_statement(columns):
     """INSERT … SELECT … FROM generate_series: every concrete column of Case, from `columns`,
     else NULL, the field's plain default or '' for text — so a new NOT NULL column without a
-    default stops the bench instead of silently breaking it."""
+    default stops the bench instead of silently breaking it. `next_escalation_at` and
+    `escalation_level` in `columns` go to the cases' escalation rows, in the same statement."""
     from django.db.models.fields import NOT_PROVIDED
 
     from complaints.models import Case
 
+    escalation = {ESCALATION_KEYS[k]: v for k, v in columns.items() if k in ESCALATION_KEYS}
     names, exprs, defaults = [], [], {}
     for field in Case._meta.concrete_fields:
         if field.primary_key:
@@ -182,10 +208,10 @@ def insert_statement(columns):
             exprs.append("''")  # what Django stores for a blank text field
         else:
             raise SystemExit(f"bench: no value for Case.{field.name}; add it to column_sql()")
-    sql = (
-        f"INSERT INTO complaints_case ({', '.join(names)}) SELECT {', '.join(exprs)} "
-        "FROM generate_series(%(start)s, %(stop)s) AS g"
-    )
+    source = "FROM generate_series(%(start)s, %(stop)s) AS g"
+    if escalation:
+        return with_escalation(names, exprs, source, escalation), defaults
+    sql = f"INSERT INTO complaints_case ({', '.join(names)}) SELECT {', '.join(exprs)} {source}"
     return sql, defaults
 
 
@@ -266,11 +292,11 @@ def main():
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     load_seconds, analyze_seconds = load(args, now)
     open_count = Case.objects.open().count()
-    pending = Case.objects.filter(next_escalation_at__lte=now).count()
+    pending = Case.objects.filter(escalation__next_at__lte=now).count()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_size_pretty(pg_total_relation_size('complaints_case')), "
-            "pg_size_pretty(pg_relation_size('case_next_escalation_idx'))"
+            "pg_size_pretty(pg_relation_size('escalation_next_at_idx'))"
         )
         table_size, index_size = cursor.fetchone()
 
@@ -282,7 +308,7 @@ def main():
         q["sql"]
         for q in queries.captured_queries
         if q["sql"].startswith('SELECT') and 'FROM "complaints_case"' in q["sql"]
-        and '"next_escalation_at" <=' in q["sql"]
+        and '"next_at" <=' in q["sql"]
     ]  # fmt: skip
     with CaptureQueriesContext(connection) as again:
         raised_again = services.sla_sweep(now=now)
@@ -292,7 +318,7 @@ def main():
     print()
     print(f"cases loaded            {args.cases:>12,}  ({open_count:,} open)")
     print(f"load time               {load_seconds:>12.1f} s  (+ ANALYZE {analyze_seconds:.1f} s)")
-    print(f"table + indexes         {table_size:>12}  (case_next_escalation_idx {index_size})")
+    print(f"table + indexes         {table_size:>12}  (escalation_next_at_idx {index_size})")
     print(f"cases due for the sweep {pending:>12,}")
     print(f"sweep time              {sweep_seconds:>12.2f} s")
     print(

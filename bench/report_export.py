@@ -200,7 +200,7 @@ def load(target, rng, people):
     """Top the month up to `target` cases; returns the seconds it took."""
     from callbacks.models import Response
     from callbacks.services import satisfaction_version
-    from complaints.models import Case, ReturnReason, ReturnRequest
+    from complaints.models import Case, ReturnReason, ReturnRequest, write_escalations
 
     departments, handlers, customers = people
     have = Case.objects.count()
@@ -213,6 +213,7 @@ def load(target, rng, people):
         cases = Case.objects.bulk_create(
             case_batch(rng, first, count, departments, handlers, customers)
         )
+        write_escalations([c for c in cases if c.escalation_level])  # bulk_create leaves them
         answers = [
             Response(
                 version=version, customer_id=c.customer_id, case=c, method="online",

@@ -34,6 +34,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(BASE_DIR / "bench"))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/sd_bench_read"
 PEER_SRC = Path("/work/shared/peers/helpdesk_bench")
 
@@ -135,9 +136,12 @@ def ensure_database(db):
 def insert_statement(model, columns, source):
     """INSERT … SELECT for every concrete column of `model`: from `columns` (SQL over the
     source's row), else NULL, the field's plain default or '' — a new NOT NULL column without
-    a default stops the bench with a message instead of breaking it."""
+    a default stops the bench with a message instead of breaking it. A case's
+    `next_escalation_at` / `escalation_level` go to its escalation row, in the same statement."""
     from django.db.models.fields import NOT_PROVIDED
 
+    keys = {"next_escalation_at": "next_at", "escalation_level": "level"}
+    escalation = {keys[k]: v.replace(" % ", " %% ") for k, v in columns.items() if k in keys}
     names, exprs, params = [], [], {}
     for field in model._meta.concrete_fields:
         if field.primary_key:
@@ -161,6 +165,10 @@ def insert_statement(model, columns, source):
             raise SystemExit(f"bench: no value for {model.__name__}.{field.name}")
     table = model._meta.db_table
     source = source.replace(" % ", " %% ")
+    if escalation:  # the case's escalation row, in the same statement
+        from escalation_sweep import with_escalation
+
+        return with_escalation(names, exprs, source, escalation), params
     return f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(exprs)} {source}", params
 
 

@@ -18,7 +18,16 @@ from servicedesk.staff.models import Department, Membership, User
 from servicedesk.staff.services import notify, notify_bulk
 
 from . import escalation, sla
-from .models import ACTIVE_STATES, Case, CaseEvent, EventKind, SlaBreach, SlaStage, TechnicalRequest
+from .models import (
+    ACTIVE_STATES,
+    Case,
+    CaseEvent,
+    EventKind,
+    SlaBreach,
+    SlaStage,
+    TechnicalRequest,
+    write_escalations,
+)
 from .signals import case_events_bulk_created
 
 # --- deadlines and escalation --------------------------------------------------------------
@@ -116,7 +125,7 @@ def cases_satisfaction_followup_made(*, case_ids, now=None):
     now = now or timezone.now()
     cases = list(
         Case.objects.filter(pk__in=case_ids, satisfaction_done_at__isnull=True)
-        .select_related("plan_revision")
+        .select_related("plan_revision", "escalation")
         .prefetch_related("plan_revision__stages")
     )
     if not cases:
@@ -125,9 +134,8 @@ def cases_satisfaction_followup_made(*, case_ids, now=None):
     for case in cases:
         case.satisfaction_done_at = now
         _schedule_escalation(case, now, breaches.get(case.pk, {}))
-    Case.objects.bulk_update(
-        cases, ["satisfaction_done_at", "next_escalation_at", "current_stage", "current_due"]
-    )
+    Case.objects.bulk_update(cases, ["satisfaction_done_at", "current_stage", "current_due"])
+    write_escalations(cases)
     return len(cases)
 
 
@@ -163,6 +171,7 @@ class _Recipients:
         )
         ids = [u.pk for u in (*supervisors, *self.managers)]
         self.on_duty, self.absent = on_duty_ids(ids, now), absent_ids(ids, now)
+        self._for_level = {}
 
     def _on_duty_first(self, people):
         on_duty = [u for u in people if u.pk in self.on_duty]
@@ -174,13 +183,19 @@ class _Recipients:
         return self._names
 
     def for_level(self, level, department_id):
-        if level >= 2:
-            return self._on_duty_first(self.managers)
-        return self._on_duty_first(
-            self.by_department.get(department_id)
-            or self.leads.get(department_id)
-            or self.all_supervisors
-        )
+        # Asked once per escalation (100,000 and more in one sweep): the answer per key once.
+        key = (2, None) if level >= 2 else (1, department_id)
+        if key not in self._for_level:
+            if level >= 2:
+                people = self._on_duty_first(self.managers)
+            else:
+                people = self._on_duty_first(
+                    self.by_department.get(department_id)
+                    or self.leads.get(department_id)
+                    or self.all_supervisors
+                )
+            self._for_level[key] = people
+        return self._for_level[key]
 
 
 def sla_sweep(*, now=None, batch_size=None):
@@ -210,12 +225,7 @@ def sla_sweep(*, now=None, batch_size=None):
                     if claimed < batch_size:
                         break
                     continue
-                queryset = model.objects.filter(next_escalation_at__lte=now).order_by(
-                    "next_escalation_at"
-                )
-                if connection.features.has_select_for_update_skip_locked:
-                    queryset = queryset.select_for_update(skip_locked=True, of=("self",))
-                rows = list(queryset.select_related(*_SWEEP_RELATED[model])[:batch_size])
+                rows = _claim_due(model, now, batch_size)
                 if not rows:
                     break
                 recipients = recipients or _Recipients(now)
@@ -232,7 +242,21 @@ def sla_sweep(*, now=None, batch_size=None):
     return len(raised)
 
 
-_SWEEP_RELATED = {Case: ["department"], TechnicalRequest: ["case", "department"]}
+_SWEEP_RELATED = {Case: ["department", "escalation"], TechnicalRequest: ["case", "department"]}
+_SWEEP_DUE = {Case: "escalation__next_at", TechnicalRequest: "next_escalation_at"}
+
+
+def _claim_due(model, now, batch_size):
+    """Up to `batch_size` cases or technical requests due for a look, locked (skipping rows
+    another sweep or a request holds) where the database can. A case is locked with its
+    escalation row, the row the sweep writes: the breaches it inserts lock the case for their
+    foreign key, so a case a request holds is skipped rather than waited for."""
+    due = _SWEEP_DUE[model]
+    queryset = model.objects.filter(**{f"{due}__lte": now}).order_by(due)
+    if connection.features.has_select_for_update_skip_locked:
+        of = ("self", "escalation") if model is Case else ("self",)
+        queryset = queryset.select_for_update(skip_locked=True, of=of)
+    return list(queryset.select_related(*_SWEEP_RELATED[model])[:batch_size])
 
 
 def _escalate_cases_set_based(now, batch_size, recipients):
@@ -324,9 +348,9 @@ def _escalate_cases(cases, now, recipients):
     CaseEvent.objects.bulk_create(events)
     if events:
         case_events_bulk_created.send(sender=Case, events=events)
-    Case.objects.bulk_update(
-        cases, ["escalation_level", "next_escalation_at", "current_stage", "current_due"]
-    )
+    # current_stage/current_due follow from the case's own fields (set whenever it is saved),
+    # so the sweep writes the escalation rows only, never the case rows.
+    write_escalations(cases)
     return raised
 
 

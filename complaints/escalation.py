@@ -15,7 +15,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import sla
-from .models import ACTIVE_STATES, FINAL_STATES, Case, CaseEvent, EventKind, SlaBreach, State
+from .models import (
+    ACTIVE_STATES,
+    FINAL_STATES,
+    Case,
+    CaseEscalation,
+    CaseEvent,
+    EventKind,
+    SlaBreach,
+    State,
+)
 
 # How many escalations of one sweep a person is told about one by one; beyond it, one digest.
 DIGEST_LIST_LIMIT = 200
@@ -104,7 +113,7 @@ def digest_text(items):
     return subject, "\n".join(lines)
 
 
-DIGEST_LINK = "/admin/complaints/case/?escalation_level__gte=1"
+DIGEST_LINK = "/admin/complaints/case/?escalated=any"
 
 
 def notices_for(raised, now):
@@ -166,11 +175,13 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
     The same rules as sla.escalations_due and Case.pending_deadlines, in SQL; the test suite
     runs against both. `level1_people` {department_id: [usernames]}, `level1_default`
     [usernames] (no department, or nobody there), `level2_people` [usernames]."""
-    case_t, breach_t, event_t = (m._meta.db_table for m in (Case, SlaBreach, CaseEvent))
+    case_t, escalation_t, breach_t, event_t = (
+        m._meta.db_table for m in (Case, CaseEscalation, SlaBreach, CaseEvent)
+    )
     level2_after = datetime.timedelta(hours=settings.ESCALATION_LEVEL2_AFTER_HOURS)
     active = ", ".join(f"'{s.value}'" for s in ACTIVE_STATES)
     final = ", ".join(f"'{s.value}'" for s in FINAL_STATES)
-    columns = ["id", "number", "subject", "department_id", "state", "escalation_level"]
+    columns = ["id", "number", "subject", "department_id", "state"]
     columns += [column for pair in sla.CASE_STAGES.values() for column in pair]
     stages = []
     for order, (stage, (due_col, done_col)) in enumerate(sla.CASE_STAGES.items(), 1):
@@ -197,24 +208,34 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
     )
     sql = f"""
     WITH claimed AS (
-        -- What later steps read of the case, so none of them joins the big table again.
-        SELECT {", ".join(columns)} FROM {case_t}
-        WHERE next_escalation_at <= %(now)s
-        ORDER BY next_escalation_at
+        -- Claimed by the escalation row (the one row the statement writes); what later steps
+        -- read of the case is read here, so none of them joins the big table again. The
+        -- breaches and timeline entries take a key-share lock on the case (their foreign
+        -- keys), which a request's SELECT … FOR UPDATE of the case blocks: taken here, it
+        -- skips a case a request holds instead of waiting for it while holding the escalation
+        -- row that request may be about to write (a deadlock).
+        SELECT {", ".join(f"c.{column}" for column in columns)}
+        FROM {escalation_t} e JOIN {case_t} c ON c.id = e.case_id
+        WHERE e.next_at <= %(now)s
+        ORDER BY e.next_at
         LIMIT %(limit)s
-        FOR UPDATE SKIP LOCKED
+        FOR UPDATE OF e SKIP LOCKED
+        FOR KEY SHARE OF c SKIP LOCKED
     ), pending AS (
         SELECT c.id AS case_id, s.stage, s.due, s.ord
         FROM claimed c
         CROSS JOIN LATERAL (VALUES {", ".join(stages)}) AS s(stage, due, ord, still_open)
         WHERE s.still_open AND s.due IS NOT NULL
     ), state AS (
-        -- Levels already raised for each deadline: a probe of breach_once_per_level each.
+        -- Levels already raised for each deadline: a probe of breach_once_per_level each
+        -- deadline already past (one still ahead has none: a level is raised once its
+        -- deadline has passed).
         SELECT p.*, coalesce(k.has1, false) AS has1, coalesce(k.has2, false) AS has2
         FROM pending p LEFT JOIN LATERAL (
             SELECT bool_or(b.level = 1) AS has1, bool_or(b.level = 2) AS has2
             FROM {breach_t} b
-            WHERE b.case_id = p.case_id AND b.stage = p.stage AND b.due_at = p.due
+            WHERE p.due <= %(now)s
+              AND b.case_id = p.case_id AND b.stage = p.stage AND b.due_at = p.due
               AND b.technical_request_id IS NULL
         ) k ON true
     ), raise AS (
@@ -232,21 +253,17 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
                )) AS next_at
         FROM claimed LEFT JOIN state s ON s.case_id = claimed.id
         GROUP BY claimed.id
-    ), current AS (
-        SELECT DISTINCT ON (case_id) case_id, stage, due FROM pending
-        ORDER BY case_id, due, ord
     ), levels AS (
         SELECT case_id, max(level) AS level FROM raise GROUP BY case_id
     ), moved AS (
-        UPDATE {case_t} c SET
-            next_escalation_at = schedule.next_at,
-            current_stage = coalesce(current.stage, ''),
-            current_due = current.due,
-            escalation_level = GREATEST(c.escalation_level, coalesce(levels.level, 0))
+        -- The case row is not written: its current_stage/current_due follow from its own
+        -- fields and were set when it was last saved.
+        UPDATE {escalation_t} e SET
+            next_at = schedule.next_at,
+            level = GREATEST(e.level, coalesce(levels.level, 0))
         FROM schedule
-        LEFT JOIN current ON current.case_id = schedule.case_id
         LEFT JOIN levels ON levels.case_id = schedule.case_id
-        WHERE c.id = schedule.case_id
+        WHERE e.case_id = schedule.case_id
     ), breaches AS (
         INSERT INTO {breach_t}
             (case_id, technical_request_id, stage, due_at, level, escalated_at,
@@ -290,6 +307,9 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
         # compile the statement with JIT: ~0.8 s of compiling for nothing. For this
         # transaction only (the sweep runs in one).
         cursor.execute("SET LOCAL jit = off")
+        # The statement sorts and hashes a batch's rows several times (~15 MB each at 100,000
+        # cases): in memory rather than in temporary files.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return rows[0][0], [row[1:] for row in rows if row[1] is not None]

@@ -1,10 +1,19 @@
-"""Intake rules without side effects: urgency keywords, routing, duplicate detection."""
+"""Intake rules without side effects: urgency keywords, routing, duplicate detection; the
+active rules, cached per process."""
 
+import logging
+import threading
+import uuid
 from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import transaction
 
 from knowledge.text import similarity
 
 from .models import URGENCY_RANK, RoutingRule, UrgencyRule
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -15,12 +24,61 @@ class FiredRule:
     priority: int
 
 
-def active_urgency_rules():
-    return list(UrgencyRule.objects.filter(is_active=True))
+# The active rules, kept in process memory between intakes under a version token that lives
+# in Django's cache (shared by every process): saving or deleting a rule or a department puts
+# a new token there (rules_changed), and every process reloads on its next intake. Reading the
+# token is one cache read, where loading the rules is two queries.
+RULES_VERSION_KEY = "complaints:intake-rules-version"
+_rules_cache = None  # (version token, urgency rules, routing rules)
+_rules_lock = threading.Lock()
 
 
-def active_routing_rules():
-    return list(RoutingRule.objects.filter(is_active=True).select_related("department"))
+def active_rules():
+    """(active urgency rules, active routing rules with their departments), in rule order.
+    The instances are shared between intakes: read them, do not change them."""
+    global _rules_cache
+    try:
+        version = cache.get(RULES_VERSION_KEY)
+        if version is None:
+            cache.add(RULES_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+            version = cache.get(RULES_VERSION_KEY)
+    except Exception:  # the cache (Redis) is down: read the rules, cache nothing
+        logger.warning("intake rules: cache unavailable, rules read from the database")
+        version = None
+    cached = _rules_cache
+    if version is not None and cached is not None and cached[0] == version:
+        return cached[1], cached[2]
+    # The token is read before the rows: a change committed in between leaves a newer token.
+    urgency = list(UrgencyRule.objects.filter(is_active=True))
+    routing = list(RoutingRule.objects.filter(is_active=True).select_related("department"))
+    if version is not None:
+        with _rules_lock:
+            _rules_cache = (version, urgency, routing)
+    return urgency, routing
+
+
+def _new_rules_version():
+    global _rules_cache
+    with _rules_lock:
+        _rules_cache = None
+    try:
+        cache.set(RULES_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:
+        logger.warning("intake rules: cache unavailable, other processes keep their rules")
+
+
+def rules_changed(**kwargs):
+    """A rule or a department was saved or deleted: every process reloads the rules. Again
+    after the commit, since another process may have reloaded the old rows in between."""
+    _new_rules_version()
+    transaction.on_commit(_new_rules_version)
+
+
+def forget_rules():
+    """Drop this process's copy (tests: a rolled-back rule sends no signal)."""
+    global _rules_cache
+    with _rules_lock:
+        _rules_cache = None
 
 
 def apply_urgency_rules(text, rules):

@@ -240,7 +240,8 @@ def case_intake(
                 )
                 return IntakeResult(existing, True, contact, False)
 
-        fired = intake.apply_urgency_rules(text, intake.active_urgency_rules())
+        urgency_rules, routing_rules = intake.active_rules()
+        fired = intake.apply_urgency_rules(text, urgency_rules)
         case = Case(
             channel=channel, customer=cust, subject=subject, description=description,
             customer_words=customer_words, expected_outcome=expected_outcome,
@@ -263,7 +264,7 @@ def case_intake(
         rule = None
         if department is None:
             rule = intake.route(
-                intake.active_routing_rules(),
+                routing_rules,
                 case_type=type, category=category, text=text, product=product,
             )  # fmt: skip
             department = rule.department if rule else None

@@ -6,7 +6,7 @@ instance; `services.case_transition` locks the row, calls them, saves and writes
 timeline. The state field is protected: nothing assigns it directly.
 
 The models live in models_customers, models_intake, models_case, models_timeline,
-models_returns, models_sla and models_privacy (choices in choices, the shared field
+models_returns, models_sla, models_privacy and models_escalation (choices in choices, the shared field
 and validator in fields); this module imports them all, so Django registers them,
 and re-exports every name, so complaints.models.X keeps working.
 """
@@ -73,6 +73,7 @@ from .models_returns import (
 )
 from .models_sla import SlaBreach, SlaStage, TechnicalRequest, deadline_pending_q
 from .models_privacy import PersonalDataLog, PrivacyAction
+from .models_escalation import CaseEscalation, write_escalations
 # isort: on
 
 __all__ = [
@@ -93,6 +94,7 @@ __all__ = [
     "BoundedTextField",
     "Case",
     "CaseContact",
+    "CaseEscalation",
     "CaseEvent",
     "CaseNumberSequence",
     "CaseQuerySet",
@@ -136,4 +138,5 @@ __all__ = [
     "user_department_ids",
     "validate_attachment",
     "validate_promised_time",
+    "write_escalations",
 ]

@@ -3,6 +3,7 @@
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -30,6 +31,9 @@ from .models_customers import Customer
 
 # --- the case ----------------------------------------------------------------------------
 
+
+# Case.escalation_level and Case.next_escalation_at: properties over the CaseEscalation row.
+ESCALATION_FIELDS = ("escalation_level", "next_escalation_at")
 
 # Beyond this many cases a department was asked to help with, they are read by a subquery.
 COLLABORATION_LIST_MAX = 2000
@@ -118,7 +122,7 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(q)
 
     def for_list(self):
-        return self.select_related("customer", "department", "assignee")
+        return self.select_related("customer", "department", "assignee", "escalation")
 
 
 def _can_work(case, user):
@@ -307,10 +311,6 @@ class Case(ConcurrentTransitionMixin, models.Model):
         help_text=_("The earliest deadline not yet met."),
     )
     current_stage = models.CharField(_("current stage"), max_length=30, blank=True, editable=False)
-    escalation_level = models.PositiveSmallIntegerField(
-        _("escalation level"), default=0, editable=False
-    )
-    next_escalation_at = models.DateTimeField(null=True, blank=True, editable=False)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0, editable=False)
     merged_into = models.ForeignKey(
         "self",
@@ -374,12 +374,6 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 name="case_resolved_idx",
                 condition=Q(resolved_at__isnull=False),
             ),
-            # The escalation sweep's one column; only cases with a deadline ahead are in it.
-            models.Index(
-                fields=["next_escalation_at"],
-                name="case_next_escalation_idx",
-                condition=Q(next_escalation_at__isnull=False),
-            ),
             # Foreign keys set on few cases: only those cases are in their index.
             models.Index(
                 fields=["merged_into"],
@@ -397,12 +391,6 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 fields=["current_due", "-id"],
                 name="case_open_due_idx",
                 condition=Q(state__in=OPEN_STATES),
-            ),
-            # The 已升级 filter and the dashboard tile: only escalated cases are in it.
-            models.Index(
-                fields=["escalation_level"],
-                name="case_escalated_idx",
-                condition=Q(escalation_level__gte=1),
             ),
         ]
         constraints = [
@@ -429,9 +417,77 @@ class Case(ConcurrentTransitionMixin, models.Model):
             self.subject, self.subject, self.subject, self.description, self.customer_words,
             self.cause, self.result,
         )  # fmt: skip
+        escalation = True
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+            fields = set(kwargs["update_fields"])
+            escalation = bool(fields & set(ESCALATION_FIELDS))
+            kwargs["update_fields"] = {*(fields - set(ESCALATION_FIELDS)), "search_text"}
+        rel = Case.escalation.related
+        if self._state.adding and not rel.is_cached(self):
+            rel.set_cached_value(self, None)  # a new case has no escalation row yet
         super().save(*args, **kwargs)
+        if escalation and self.__dict__.get("_escalation_pending"):
+            from .models_escalation import write_escalations
+
+            write_escalations([self])
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        if fields is not None:
+            fields = list(fields)
+            if set(fields) & set(ESCALATION_FIELDS):
+                fields = [f for f in fields if f not in ESCALATION_FIELDS]
+                self._forget_escalation()
+            if not fields:
+                return
+        else:
+            self._forget_escalation()
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+
+    # --- the escalation schedule (its own table: complaints.models_escalation) ------------
+    # Read from the case's CaseEscalation row (select_related("escalation") for many cases);
+    # a value set here is pending until save() writes the row.
+
+    @property
+    def escalation_level(self):
+        pending = self.__dict__.get("_escalation_pending", {})
+        if "level" in pending:
+            return pending["level"]
+        row = self._escalation_row()
+        return row.level if row is not None else 0
+
+    @escalation_level.setter
+    def escalation_level(self, value):
+        self.__dict__.setdefault("_escalation_pending", {})["level"] = value
+
+    @property
+    def next_escalation_at(self):
+        pending = self.__dict__.get("_escalation_pending", {})
+        if "next_at" in pending:
+            return pending["next_at"]
+        row = self._escalation_row()
+        return row.next_at if row is not None else None
+
+    @next_escalation_at.setter
+    def next_escalation_at(self, value):
+        self.__dict__.setdefault("_escalation_pending", {})["next_at"] = value
+
+    def _escalation_row(self):
+        """The CaseEscalation row (None when there is none); a query unless loaded."""
+        try:
+            return self.escalation
+        except ObjectDoesNotExist:
+            return None
+
+    def _escalation_written(self, row):
+        self.__dict__.pop("_escalation_pending", None)
+        Case.escalation.related.set_cached_value(self, row)
+        row.case = self
+
+    def _forget_escalation(self):
+        self.__dict__.pop("_escalation_pending", None)
+        rel = Case.escalation.related
+        if rel.is_cached(self):
+            rel.delete_cached_value(self)
 
     # --- rules about one case -----------------------------------------------------------
 

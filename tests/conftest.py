@@ -20,6 +20,16 @@ def _fresh_calendar_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_intake_rules():
+    # Intake keeps the active rules in process memory; a test's rollback sends no signal.
+    from complaints import intake
+
+    intake.forget_rules()
+    yield
+    intake.forget_rules()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_webhook_subscribers():
     # Who subscribes to webhooks is kept in process memory for a few seconds; a test's
     # rollback does not clear it.

@@ -30,7 +30,7 @@ CASE_COLUMNS = [
     "number", "created_at", "channel", "type", "category", "product", "subject",
     "customer__name", "customer__phone", "customer__email", "urgency", "priority",
     "department__name", "assignee__username", "assignee__first_name", "assignee__last_name",
-    "state", "first_response_at", "resolved_at", "closed_at", "escalation_level",
+    "state", "first_response_at", "resolved_at", "closed_at", "escalation__level",
     "reopen_count", "feedback_score", "missed",
 ]  # fmt: skip
 
@@ -90,7 +90,7 @@ def case_rows(start, end, *, now=None):
             _naive(resolved_at),
             (resolved_at - created_at).total_seconds() / 3600 if resolved_at else None,
             _naive(closed_at),
-            escalation_level,
+            escalation_level or 0,  # no escalation row: never escalated
             reopen_count,
             feedback_score,
             bool(missed),

@@ -89,7 +89,7 @@ def dashboard_figures(user, now=None):
     d.due_soon = cases.due_within(now, DUE_SOON_HOURS).count()
     # Only open cases are counted: the state index serves the WHERE, closed ones are not read.
     counts = cases.filter(state__in=OPEN_STATES).aggregate(
-        escalated=Count("pk", filter=Q(state__in=OPEN_STATES, escalation_level__gte=1)),
+        escalated=Count("pk", filter=Q(state__in=OPEN_STATES, escalation__level__gte=1)),
         **{f"state_{s}": Count("pk", filter=Q(state=s)) for s in OPEN_STATES},
     )
     d.escalated_open = counts["escalated"]

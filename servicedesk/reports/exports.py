@@ -28,7 +28,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from complaints.models import Case, Customer, mask_email, mask_phone
+from complaints.models import Case, CaseEscalation, Customer, mask_email, mask_phone
 from servicedesk import spreadsheet
 
 # Change-list parameters that do not select cases: page, "show all", popups, the error flag.
@@ -65,7 +65,7 @@ def case_changelist(*, user, query):
 def case_queryset(changelist):
     # The change list may reset select_related to "non-null keys only" (its default for
     # related columns); the export reads customer, department and assignee on every row.
-    return changelist.queryset.select_related("customer", "department", "assignee")
+    return changelist.queryset.select_related("customer", "department", "assignee", "escalation")
 
 
 LOOKUP_SIGNS = {"exact": "=", "gte": "≥", "gt": ">", "lte": "≤", "lt": "<", "in": "∈"}
@@ -128,6 +128,10 @@ def _case_field(name):
     return lambda: capfirst(Case._meta.get_field(name).verbose_name)
 
 
+def _escalation_field(name):
+    return lambda: capfirst(CaseEscalation._meta.get_field(name).verbose_name)
+
+
 def _customer_field(name):
     return lambda: capfirst(Customer._meta.get_field(name).verbose_name)
 
@@ -164,7 +168,7 @@ CASE_COLUMNS = [
     (_case_field("resolved_at"), 17, True, lambda c, m: _local(c.resolved_at)),
     (_case_field("closed_at"), 17, True, lambda c, m: _local(c.closed_at)),
     (_case_field("current_due"), 17, True, lambda c, m: _local(c.current_due)),
-    (_case_field("escalation_level"), 8, False, lambda c, m: c.escalation_level),
+    (_escalation_field("level"), 8, False, lambda c, m: c.escalation_level),
     (_case_field("reopen_count"), 8, False, lambda c, m: c.reopen_count),
     (_case_field("feedback_score"), 8, False, lambda c, m: c.feedback_score),
 ]

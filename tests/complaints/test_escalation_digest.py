@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.utils import translation
 
 from complaints import services
-from complaints.models import Case, CaseEvent, EventKind, SlaBreach
+from complaints.models import CaseEscalation, CaseEvent, EventKind, SlaBreach
 from servicedesk.staff import roles
 from servicedesk.staff.models import Department, Notification
 
@@ -91,7 +91,7 @@ def test_level_2_reaches_the_managers_as_one_digest_and_a_rerun_sends_nothing(de
     assert "升级级别 2：8 项" in digest.body
     assert "技术部: 4" in digest.body and "物流部: 4" in digest.body
     assert Notification.objects.filter(recipient=desk["tech_sup"]).count() == 1  # level 1 only
-    Case.objects.update(next_escalation_at=at(2026, 11, 3, 10))  # as if the sweep were lost
+    CaseEscalation.objects.update(next_at=at(2026, 11, 3, 10))  # as if the sweep were lost
     assert services.sla_sweep(now=at(2026, 11, 3, 14, 5)) == 0
     assert Notification.objects.count() == 3
 
@@ -134,7 +134,7 @@ def test_the_digest_links_to_the_escalated_cases(desk, client):
     quiet = desk["open_cases"](1, desk["logistics"], desk["log_h"])[0]
     with time_machine.travel(at(2026, 11, 3, 10, 5), tick=False):
         services.sla_sweep()
-    Case.objects.filter(pk=quiet.pk).update(escalation_level=0)  # as if not escalated
+    CaseEscalation.objects.filter(case=quiet).update(level=0)  # as if not escalated
     digest = Notification.objects.get(recipient=desk["tech_sup"])
     client.force_login(desk["tech_sup"])
     page = client.get(digest.link)

@@ -5,11 +5,13 @@ and a create through the API costs a bounded number of queries."""
 import threading
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from complaints import services
-from complaints.models import Case, RoutingRule, State
+from complaints.intake import RULES_VERSION_KEY
+from complaints.models import Case, RoutingRule, State, UrgencyRule
 from servicedesk.staff import roles
 from servicedesk.staff.models import Department
 
@@ -119,3 +121,42 @@ def test_an_api_create_costs_at_most_15_queries(agent, make_user):
     assert {c.customer_is_new for c in cases} == {True, False}
     assert {c.assignee.username for c in cases} == {"handler1", "handler2"}
     assert all(c.state == State.ASSIGNED for c in cases)
+
+
+# --- the active rules, cached per process ------------------------------------------------
+
+
+def rule_reads(queries):
+    return [s for s in statements(queries) if "_urgencyrule" in s or "_routingrule" in s]
+
+
+def test_later_intakes_read_the_rules_from_memory_until_a_rule_changes(tech, tech_rule):
+    intake(subject="APP登录后闪退", category="technical")
+    with CaptureQueriesContext(connection) as queries:
+        case = intake(subject="APP登录后无法支付", category="technical").case
+    assert rule_reads(queries) == [] and case.department == tech
+
+    UrgencyRule.objects.create(name="媒体曝光", keywords="黑猫投诉台", urgency="high", priority=5)
+    with CaptureQueriesContext(connection) as queries:
+        case = intake(subject="再不处理就去黑猫投诉台", category="technical").case
+    assert len(rule_reads(queries)) == 2
+    assert (case.urgency, case.priority) == ("high", 5)
+
+
+def test_a_rule_changed_by_another_process_is_read_on_the_next_intake(tech, tech_rule):
+    rule = UrgencyRule.objects.create(
+        name="媒体曝光", keywords="黑猫投诉台", urgency="high", priority=5
+    )
+    assert intake(subject="再不处理就去黑猫投诉台", category="technical").case.urgency == "high"
+    # Another process deactivates the rule: its row changes (no signal reaches this process)
+    # and its signal handler puts a new version token in the shared cache.
+    UrgencyRule.objects.filter(pk=rule.pk).update(is_active=False)
+    cache.set(RULES_VERSION_KEY, "changed-by-another-process", timeout=None)
+    assert intake(subject="再不处理就去黑猫投诉台", category="technical").case.urgency == "medium"
+
+
+def test_a_department_renamed_is_what_routed_cases_show(tech, tech_rule):
+    intake(subject="APP登录后闪退", category="technical")
+    tech.name = "技术支持部"
+    tech.save()
+    assert intake(subject="APP无法支付", category="technical").case.department.name == "技术支持部"
