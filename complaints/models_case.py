@@ -3,7 +3,6 @@
 import datetime
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -26,14 +25,12 @@ from .choices import (
     State,
     Urgency,
 )
+from .escalation_schedule import ESCALATION_FIELDS, EscalationScheduleMixin
 from .fields import BoundedTextField, validate_promised_time
 from .models_customers import Customer
 
 # --- the case ----------------------------------------------------------------------------
 
-
-# Case.escalation_level and Case.next_escalation_at: properties over the CaseEscalation row.
-ESCALATION_FIELDS = ("escalation_level", "next_escalation_at")
 
 # Beyond this many cases a department was asked to help with, they are read by a subquery.
 COLLABORATION_LIST_MAX = 2000
@@ -142,7 +139,7 @@ def _can_merge(case, user):
     return user.has_perm("complaints.merge_case") and case.is_visible_to(user)
 
 
-class Case(ConcurrentTransitionMixin, models.Model):
+class Case(EscalationScheduleMixin, ConcurrentTransitionMixin, models.Model):
     number = models.CharField(_("case number"), max_length=13, unique=True, editable=False)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     # Foreign keys whose column leads a composite index below carry no index of their own:
@@ -430,64 +427,6 @@ class Case(ConcurrentTransitionMixin, models.Model):
             from .models_escalation import write_escalations
 
             write_escalations([self])
-
-    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
-        if fields is not None:
-            fields = list(fields)
-            if set(fields) & set(ESCALATION_FIELDS):
-                fields = [f for f in fields if f not in ESCALATION_FIELDS]
-                self._forget_escalation()
-            if not fields:
-                return
-        else:
-            self._forget_escalation()
-        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
-
-    # --- the escalation schedule (its own table: complaints.models_escalation) ------------
-    # Read from the case's CaseEscalation row (select_related("escalation") for many cases);
-    # a value set here is pending until save() writes the row.
-
-    @property
-    def escalation_level(self):
-        pending = self.__dict__.get("_escalation_pending", {})
-        if "level" in pending:
-            return pending["level"]
-        row = self._escalation_row()
-        return row.level if row is not None else 0
-
-    @escalation_level.setter
-    def escalation_level(self, value):
-        self.__dict__.setdefault("_escalation_pending", {})["level"] = value
-
-    @property
-    def next_escalation_at(self):
-        pending = self.__dict__.get("_escalation_pending", {})
-        if "next_at" in pending:
-            return pending["next_at"]
-        row = self._escalation_row()
-        return row.next_at if row is not None else None
-
-    @next_escalation_at.setter
-    def next_escalation_at(self, value):
-        self.__dict__.setdefault("_escalation_pending", {})["next_at"] = value
-
-    def _escalation_row(self):
-        """The CaseEscalation row (None when there is none); a query unless loaded."""
-        try:
-            return self.escalation
-        except ObjectDoesNotExist:
-            return None
-
-    def _escalation_written(self, row):
-        self.__dict__.pop("_escalation_pending", None)
-        Case.escalation.related.set_cached_value(self, row)
-        row.case = self
-
-    def _forget_escalation(self):
-        self.__dict__.pop("_escalation_pending", None)
-        rel = Case.escalation.related
-        if rel.is_cached(self):
-            rel.delete_cached_value(self)
 
     # --- rules about one case -----------------------------------------------------------
 

@@ -1,0 +1,68 @@
+"""Case.escalation_level and Case.next_escalation_at: properties over the case's CaseEscalation
+row (complaints.models_escalation), mixed into Case. Read from the row (select_related
+("escalation") for many cases); a value set here is pending until Case.save() writes the row
+(models_escalation.write_escalations)."""
+
+from django.core.exceptions import ObjectDoesNotExist
+
+ESCALATION_FIELDS = ("escalation_level", "next_escalation_at")
+
+
+class EscalationScheduleMixin:
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        if fields is not None:
+            fields = list(fields)
+            if set(fields) & set(ESCALATION_FIELDS):
+                fields = [f for f in fields if f not in ESCALATION_FIELDS]
+                self._forget_escalation()
+            if not fields:
+                return
+        else:
+            self._forget_escalation()
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+
+    # --- the escalation schedule (its own table: complaints.models_escalation) ------------
+    # Read from the case's CaseEscalation row (select_related("escalation") for many cases);
+    # a value set here is pending until save() writes the row.
+
+    @property
+    def escalation_level(self):
+        pending = self.__dict__.get("_escalation_pending", {})
+        if "level" in pending:
+            return pending["level"]
+        row = self._escalation_row()
+        return row.level if row is not None else 0
+
+    @escalation_level.setter
+    def escalation_level(self, value):
+        self.__dict__.setdefault("_escalation_pending", {})["level"] = value
+
+    @property
+    def next_escalation_at(self):
+        pending = self.__dict__.get("_escalation_pending", {})
+        if "next_at" in pending:
+            return pending["next_at"]
+        row = self._escalation_row()
+        return row.next_at if row is not None else None
+
+    @next_escalation_at.setter
+    def next_escalation_at(self, value):
+        self.__dict__.setdefault("_escalation_pending", {})["next_at"] = value
+
+    def _escalation_row(self):
+        """The CaseEscalation row (None when there is none); a query unless loaded."""
+        try:
+            return self.escalation
+        except ObjectDoesNotExist:
+            return None
+
+    def _escalation_written(self, row):
+        self.__dict__.pop("_escalation_pending", None)
+        type(self).escalation.related.set_cached_value(self, row)
+        row.case = self
+
+    def _forget_escalation(self):
+        self.__dict__.pop("_escalation_pending", None)
+        rel = type(self).escalation.related
+        if rel.is_cached(self):
+            rel.delete_cached_value(self)
