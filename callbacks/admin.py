@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from complaints.admin import DUE_COLOURS, NormalizedPhoneSearchMixin, badge, shows_personal_data
+from servicedesk.admin_readonly import ReadOnlyMixin
 
 from . import services
 from .admin_forms import CallForm, problem_formset, problems_entered
@@ -141,7 +142,7 @@ class QueueStatusFilter(admin.SimpleListFilter):
         return queryset if current == self.ALL else queryset.filter(status=current)
 
 
-class CallAttemptInline(admin.TabularInline):
+class CallAttemptInline(ReadOnlyMixin, admin.TabularInline):
     model = CallAttempt
     fields = ["at", "method", "reached", "agent", "note"]
     readonly_fields = fields
@@ -151,15 +152,6 @@ class CallAttemptInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("agent")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _answer_rows(response):

@@ -10,20 +10,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from servicedesk.admin_readonly import ReadOnlyMixin
+
 from . import services
 from .admin import DetailRelatedMixin, _case_link, _local
 from .models import Answer, ProblemReport, Response, Survey
 
 
-class ReadOnlyAdmin(DetailRelatedMixin, admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyMixin, DetailRelatedMixin, admin.ModelAdmin):
+    """Surveys and responses: records of what was sent and answered."""
 
 
 @admin.register(Survey)
@@ -93,7 +88,7 @@ class SurveyAdmin(ReadOnlyAdmin):
         )
 
 
-class AnswerInline(admin.TabularInline):
+class AnswerInline(ReadOnlyMixin, admin.TabularInline):
     model = Answer
     fields = ["question", "answer_text"]
     readonly_fields = fields
@@ -110,17 +105,8 @@ class AnswerInline(admin.TabularInline):
             return f"{obj.choice.label} ({score})" if score is not None else obj.choice.label
         return obj.text
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ProblemReportInline(admin.TabularInline):
+class ProblemReportInline(ReadOnlyMixin, admin.TabularInline):
     model = ProblemReport
     fields = ["category", "grade", "description", "case_column"]
     readonly_fields = fields
@@ -133,15 +119,6 @@ class ProblemReportInline(admin.TabularInline):
     @admin.display(description=gettext_lazy("case opened"))
     def case_column(self, obj):
         return _case_link(obj.case)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Response)

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.db.models import Count, Exists, OuterRef
 from django.utils.translation import gettext_lazy
 
+from servicedesk.admin_readonly import ReadOnlyMixin
+
 from .admin_common import NormalizedPhoneSearchMixin, _prime_user, shows_personal_data
 from .admin_privacy import CustomerPrivacyMixin
 from .models import Case, Customer, display_phone
@@ -11,7 +13,7 @@ from .models import Case, Customer, display_phone
 # --- customers ---------------------------------------------------------------------------
 
 
-class CustomerCaseInline(admin.TabularInline):
+class CustomerCaseInline(ReadOnlyMixin, admin.TabularInline):
     model = Case
     fk_name = "customer"
     fields = [
@@ -38,15 +40,6 @@ class CustomerCaseInline(admin.TabularInline):
             .visible_to(request.user)
             .select_related("department", "assignee")
         )
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Customer)

@@ -9,6 +9,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from servicedesk.admin_readonly import ReadOnlyMixin
+
 from . import inbound, outbound, webhooks
 from .admin_reply import register_reply_panel
 from .models import (
@@ -28,15 +30,8 @@ from .models import (
 register_reply_panel()
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Messages, followers and deliveries: records of what came in and went out."""
 
 
 @admin.register(Mailbox)
