@@ -5,7 +5,7 @@ customer's name, the masking rule (issue 13 item 10), capped counts and query co
 import json
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 
 from complaints import lookup
@@ -116,6 +116,46 @@ def test_the_planner_takes_a_common_two_character_word_for_a_common_one(agent, d
     plan = json.loads(found.explain(format="json"))
     # 20 rows hold it; the old condition was estimated at 1.
     assert plan[0]["Plan"]["Plan Rows"] >= 5, plan
+
+
+@pytest.mark.postgres
+def test_counting_a_short_word_does_not_recompute_each_found_subjects_characters(agent, department):
+    """The list's count reads the word's index (ANDed with the cases the user may see); the
+    rows it finds need only the cheap position test, not the subject's characters computed
+    again (a plpgsql function: ~20 of the count's 50 ms for 闪退 at 1M cases)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the plan is PostgreSQL's")
+    for n in range(40):
+        intake(department=department, subject="APP打开就闪退" if n % 2 else f"发票抬头开错了{n}")
+    found = lookup.case_search(Case.objects.all(), "闪退", user=agent)
+    assert found.count() == 20
+    with transaction.atomic(), connection.cursor() as cursor:
+        # At 1M cases the planner reads the indexes as bitmaps; in a table this small it would
+        # read every row.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        plan = json.loads(found.explain(format="json"))[0]["Plan"]
+    nodes, heap = [plan], []
+    while nodes:
+        node = nodes.pop()
+        nodes += node.get("Plans", [])
+        if node["Node Type"] == "Bitmap Heap Scan":
+            heap.append(node)
+    assert heap, plan
+    assert "case_subject_grams" in heap[0]["Recheck Cond"]
+    assert "strpos" in heap[0]["Filter"]
+    assert "case_subject_grams" not in heap[0]["Filter"]
+
+
+@pytest.mark.postgres
+def test_list_queries_run_without_parallel_workers(db):
+    """On a few cores, starting two parallel workers for a list page costs more than the
+    page's walk of the newest cases (DATABASE_PARALLEL_WORKERS)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
 
 
 def test_a_found_case_links_back_to_the_search(client, agent, cases):
