@@ -275,7 +275,7 @@ def _escalate_cases_set_based(now, batch_size, recipients):
     for case_id, number, subject, department_id, stage, due_at, level in rows:
         raised.append(
             escalation.Raised(
-                key=f"case:{number}:{stage}:{due_at.isoformat()}:L{level}",
+                key=f"case:{number}:{stage}:{due_at}:L{level}",
                 link=f"/admin/complaints/case/{case_id}/change/", number=number,
                 case_subject=subject, stage=stage, level=level, due_at=due_at,
                 department=names.get(department_id, ""),
@@ -290,7 +290,7 @@ def _escalate_cases_set_based(now, batch_size, recipients):
                     case_id=case_id,
                     kind=EventKind.ESCALATION,
                     created_at=now,
-                    data={"stage": stage, "level": level, "due_at": due_at.isoformat()},
+                    data={"stage": stage, "level": level, "due_at": due_at},
                 )
                 for case_id, _n, _s, _d, stage, due_at, level in rows
             ]

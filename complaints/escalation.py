@@ -40,14 +40,17 @@ class Raised:
     case_subject: str
     stage: str
     level: int
-    due_at: datetime.datetime
+    due_at: datetime.datetime | str  # or its isoformat()
     department: str
     people: list = field(default_factory=list)
 
     def notice(self):
         """(subject, body) of the one-by-one notification (built only when one is sent)."""
+        due_at = self.due_at
+        if isinstance(due_at, str):
+            due_at = datetime.datetime.fromisoformat(due_at)
         return notice_text(
-            self.number, self.case_subject, self.stage, self.level, self.due_at, self.department
+            self.number, self.case_subject, self.stage, self.level, due_at, self.department
         )
 
 
@@ -170,7 +173,9 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
     """Claim up to `limit` due cases (skipping rows another sweep holds), raise their
     escalations, write breaches and timeline entries and reschedule the cases — one
     statement. Returns (cases claimed, [(case_id, number, subject, department_id, stage,
-    due_at, level)] of the escalations raised — the breaches actually inserted).
+    due_at, level)] of the escalations raised — the breaches actually inserted), due_at as
+    datetime.isoformat() writes it in UTC: text costs Python nothing to read, a timestamp
+    ~10 µs (1.5 s for 133,000 escalations), and the notifications' keys are text.
 
     The same rules as sla.escalations_due and Case.pending_deadlines, in SQL; the test suite
     runs against both. `level1_people` {department_id: [usernames]}, `level1_default`
@@ -213,14 +218,21 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
         -- breaches and timeline entries take a key-share lock on the case (their foreign
         -- keys), which a request's SELECT … FOR UPDATE of the case blocks: taken here, it
         -- skips a case a request holds instead of waiting for it while holding the escalation
-        -- row that request may be about to write (a deadlock).
-        SELECT {", ".join(f"c.{column}" for column in columns)}
-        FROM {escalation_t} e JOIN {case_t} c ON c.id = e.case_id
-        WHERE e.next_at <= %(now)s
-        ORDER BY e.next_at
-        LIMIT %(limit)s
-        FOR UPDATE OF e SKIP LOCKED
-        FOR KEY SHARE OF c SKIP LOCKED
+        -- row that request may be about to write (a deadlock). Each case read by its key (a
+        -- hash join read all million cases to find 100,000: 0.7–1.2 s).
+        SELECT c.*
+        FROM (
+            SELECT e.case_id FROM {escalation_t} e
+            WHERE e.next_at <= %(now)s
+            ORDER BY e.next_at
+            LIMIT %(limit)s
+            FOR UPDATE SKIP LOCKED
+        ) e
+        CROSS JOIN LATERAL (
+            SELECT {", ".join(columns)} FROM {case_t}
+            WHERE id = e.case_id
+            FOR KEY SHARE SKIP LOCKED
+        ) c
     ), pending AS (
         SELECT c.id AS case_id, s.stage, s.due, s.ord
         FROM claimed c
@@ -285,8 +297,8 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
                NULL, %(now)s
         FROM breaches b JOIN claimed c ON c.id = b.case_id
     )
-    SELECT n.claimed, b.case_id, c.number, c.subject, c.department_id, b.stage, b.due_at,
-           b.level
+    SELECT n.claimed, b.case_id, c.number, c.subject, c.department_id, b.stage,
+           {_iso_sql("b.due_at")}, b.level
     FROM (SELECT count(*) AS claimed FROM schedule) n
     LEFT JOIN breaches b ON true
     LEFT JOIN claimed c ON c.id = b.case_id
@@ -310,6 +322,12 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
         # The statement sorts and hashes a batch's rows several times (~15 MB each at 100,000
         # cases): in memory rather than in temporary files.
         cursor.execute("SET LOCAL work_mem = '64MB'")
+        # The commit does not wait for its WAL to reach the disk (~0.5 s for 100,000 cases;
+        # the rest of its ~2.5 s is checking the 400,000 foreign keys the rows carry): a
+        # server crash within the next second may lose this sweep, which the next one then
+        # does again — the escalation rows are still due. At worst a person gets the same
+        # digest twice; nothing is lost nor half-written (the transaction stays atomic).
+        cursor.execute("SET LOCAL synchronous_commit = off")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return rows[0][0], [row[1:] for row in rows if row[1] is not None]
