@@ -7,6 +7,8 @@ in services stays the reference (SQLite, technical requests) and the same tests 
 """
 
 import datetime
+import heapq
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -30,7 +32,7 @@ from .models import (
 DIGEST_LIST_LIMIT = 200
 
 
-@dataclass
+@dataclass(slots=True)
 class Raised:
     """One escalation a sweep raised, with what each way of telling people needs."""
 
@@ -54,10 +56,16 @@ class Raised:
         )
 
 
-def stage_label(stage):
-    from .models import SlaStage
+_STAGE_LABELS = {}
 
-    return str(dict(SlaStage.choices)[stage])
+
+def stage_label(stage):
+    """The stage's label in the active language (the lazy labels, looked up once)."""
+    if not _STAGE_LABELS:
+        from .models import SlaStage
+
+        _STAGE_LABELS.update(SlaStage.choices)
+    return str(_STAGE_LABELS[stage])
 
 
 def notice_text(number, case_subject, stage, level, due_at, department_name):
@@ -86,32 +94,29 @@ def digest_text(items):
         "cases": cases,
     }
     lines = [subject, ""]
-    by_level, by_stage, by_department = {}, {}, {}
-    for r in items:
-        by_level[r.level] = by_level.get(r.level, 0) + 1
-        by_stage[r.stage] = by_stage.get(r.stage, 0) + 1
-        by_department[r.department or "-"] = by_department.get(r.department or "-", 0) + 1
+    by_level = Counter(r.level for r in items)
+    by_stage = Counter(r.stage for r in items)
+    by_department = Counter(r.department or "-" for r in items)
     for level, n in sorted(by_level.items()):
         lines.append(_("Escalation level %(level)s: %(count)s") % {"level": level, "count": n})
     lines.append("")
     lines.append(_("By stage:"))
-    lines += [
-        f"  {stage_label(s)}: {n}" for s, n in sorted(by_stage.items(), key=lambda kv: -kv[1])
-    ]
+    lines += [f"  {stage_label(s)}: {n}" for s, n in by_stage.most_common()]
     lines.append(_("By department:"))
-    lines += [f"  {d}: {n}" for d, n in sorted(by_department.items(), key=lambda kv: -kv[1])]
+    lines += [f"  {d}: {n}" for d, n in by_department.most_common()]
     lines.append("")
     lines.append(_("Cases:"))
-    ordered = sorted(items, key=lambda r: (-r.level, r.number, r.stage))
-    for r in ordered[:DIGEST_LIST_LIMIT]:
+    # The first DIGEST_LIST_LIMIT in order, without sorting all of them (133,000 at once).
+    listed = heapq.nsmallest(DIGEST_LIST_LIMIT, items, key=lambda r: (-r.level, r.number, r.stage))
+    for r in listed:
         lines.append(
             f"  {r.number}  L{r.level}  {stage_label(r.stage)}  {r.department or '-'}  "
             f"{r.case_subject[:40]}"
         )
-    if len(ordered) > DIGEST_LIST_LIMIT:
+    if len(items) > DIGEST_LIST_LIMIT:
         lines.append(
             _("… and %(count)s more: see the case list.")
-            % {"count": len(ordered) - DIGEST_LIST_LIMIT}
+            % {"count": len(items) - DIGEST_LIST_LIMIT}
         )
     return subject, "\n".join(lines)
 
