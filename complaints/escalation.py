@@ -261,26 +261,29 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
         SELECT case_id, stage, due, 2 FROM state
         WHERE NOT has2 AND due + %(level2_after)s <= %(now)s
     ), schedule AS (
-        SELECT claimed.id AS case_id,
+        -- Each case's next look and the highest level raised now, from its deadlines alone,
+        -- one hash aggregate (a claimed case with no deadline pending has no row: its next
+        -- look is none, until a save schedules one).
+        SELECT case_id,
                min(LEAST(
-                   CASE WHEN NOT s.has1 AND s.due > %(now)s THEN s.due END,
-                   CASE WHEN NOT s.has2 AND (s.has1 OR s.due <= %(now)s)
-                         AND s.due + %(level2_after)s > %(now)s
-                        THEN s.due + %(level2_after)s END
-               )) AS next_at
-        FROM claimed LEFT JOIN state s ON s.case_id = claimed.id
-        GROUP BY claimed.id
-    ), levels AS (
-        SELECT case_id, max(level) AS level FROM raise GROUP BY case_id
+                   CASE WHEN NOT has1 AND due > %(now)s THEN due END,
+                   CASE WHEN NOT has2 AND (has1 OR due <= %(now)s)
+                         AND due + %(level2_after)s > %(now)s
+                        THEN due + %(level2_after)s END
+               )) AS next_at,
+               max(CASE WHEN NOT has2 AND due + %(level2_after)s <= %(now)s THEN 2
+                        WHEN NOT has1 AND due <= %(now)s THEN 1 END) AS level
+        FROM state
+        GROUP BY case_id
     ), moved AS (
         -- The case row is not written: its current_stage/current_due follow from its own
         -- fields and were set when it was last saved.
         UPDATE {escalation_t} e SET
             next_at = schedule.next_at,
-            level = GREATEST(e.level, coalesce(levels.level, 0))
-        FROM schedule
-        LEFT JOIN levels ON levels.case_id = schedule.case_id
-        WHERE e.case_id = schedule.case_id
+            level = GREATEST(e.level, coalesce(schedule.level, 0))
+        FROM claimed
+        LEFT JOIN schedule ON schedule.case_id = claimed.id
+        WHERE e.case_id = claimed.id
     ), breaches AS (
         INSERT INTO {breach_t}
             (case_id, technical_request_id, stage, due_at, level, escalated_at,
@@ -291,20 +294,20 @@ def escalate_cases_sql(*, now, limit, level1_people, level1_default, level2_peop
                                   %(level1_default)s::jsonb) END
         FROM raise r JOIN claimed c ON c.id = r.case_id
         ON CONFLICT DO NOTHING
-        RETURNING case_id, stage, due_at, level, notified
+        RETURNING case_id, stage, due_at, level, notified, {_iso_sql("due_at")} AS due_iso
     ), events AS (
         INSERT INTO {event_t}
             (case_id, kind, transition, from_state, to_state, message, customer_notified,
              data, author_id, created_at)
         SELECT b.case_id, '{EventKind.ESCALATION.value}', '', '', '', {message_sql}, false,
                jsonb_build_object('stage', b.stage, 'level', b.level,
-                                  'due_at', {_iso_sql("b.due_at")}, 'notified', b.notified),
+                                  'due_at', b.due_iso, 'notified', b.notified),
                NULL, %(now)s
         FROM breaches b JOIN claimed c ON c.id = b.case_id
     )
-    SELECT n.claimed, b.case_id, c.number, c.subject, c.department_id, b.stage,
-           {_iso_sql("b.due_at")}, b.level
-    FROM (SELECT count(*) AS claimed FROM schedule) n
+    SELECT n.claimed, b.case_id, c.number, c.subject, c.department_id, b.stage, b.due_iso,
+           b.level
+    FROM (SELECT count(*) AS claimed FROM claimed) n
     LEFT JOIN breaches b ON true
     LEFT JOIN claimed c ON c.id = b.case_id
     ORDER BY c.number, b.due_at, b.level
