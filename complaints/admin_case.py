@@ -17,7 +17,6 @@ from . import privacy, search, services
 from .admin_common import (
     DUE_COLOURS,
     OTHER_CASES_SHOWN,
-    STAGE_LABELS,
     STATE_COLOURS,
     URGENCY_COLOURS,
     _prime_user,
@@ -30,6 +29,7 @@ from .admin_common import (
 from .admin_forms import AttachmentForm, ProgressForm, TechnicalRequestForm
 from .models import (
     FINAL_STATES,
+    STAGE_LABELS,
     Case,
     ReturnRequest,
     SlaBreach,

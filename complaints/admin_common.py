@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .models import SlaStage, State, Urgency, normalize_phone
+from .models import State, Urgency, normalize_phone
 
 PERSONAL_DATA = "complaints.view_personal_data"
 
@@ -31,7 +31,6 @@ OTHER_CASES_SHOWN = 20
 DUE_SOON_HOURS = 4
 DUE_COLOURS = {"overdue": "#c62828", "soon": "#b45309", "ok": "#15803d", "done": "#15803d"}
 ESCALATION_COLOURS = {1: "#b45309", 2: "#7f1d1d"}
-STAGE_LABELS = dict(SlaStage.choices)
 # Evidence a browser shows by itself; anything else is downloaded.
 INLINE_TYPES = ("image/", "video/", "audio/", "application/pdf", "text/plain")
 

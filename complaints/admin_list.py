@@ -28,7 +28,6 @@ from .admin_common import (
     DUE_COLOURS,
     DUE_SOON_HOURS,
     ESCALATION_COLOURS,
-    STAGE_LABELS,
     STATE_COLOURS,
     URGENCY_COLOURS,
     _prime_user,
@@ -37,7 +36,15 @@ from .admin_common import (
     shows_personal_data,
 )
 from .admin_forms import BulkAssignForm
-from .models import FINAL_STATES, OPEN_STATES, Case, State, display_phone, user_department_ids
+from .models import (
+    FINAL_STATES,
+    OPEN_STATES,
+    STAGE_LABELS,
+    Case,
+    State,
+    display_phone,
+    user_department_ids,
+)
 
 # A deadline's state is said in words and a sign, never by colour alone (WCAG 1.4.1).
 DUE_SIGNS = {"overdue": "⚠ ", "soon": "⏰ ", "ok": "", "done": "✓ "}

@@ -20,6 +20,7 @@ from . import sla
 from .models import (
     ACTIVE_STATES,
     FINAL_STATES,
+    STAGE_LABELS,
     Case,
     CaseEscalation,
     CaseEvent,
@@ -56,16 +57,8 @@ class Raised:
         )
 
 
-_STAGE_LABELS = {}
-
-
 def stage_label(stage):
-    """The stage's label in the active language (the lazy labels, looked up once)."""
-    if not _STAGE_LABELS:
-        from .models import SlaStage
-
-        _STAGE_LABELS.update(SlaStage.choices)
-    return str(_STAGE_LABELS[stage])
+    return str(STAGE_LABELS[stage])
 
 
 def notice_text(number, case_subject, stage, level, due_at, department_name):

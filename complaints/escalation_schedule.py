@@ -21,33 +21,32 @@ class EscalationScheduleMixin:
             self._forget_escalation()
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
 
-    # --- the escalation schedule (its own table: complaints.models_escalation) ------------
-    # Read from the case's CaseEscalation row (select_related("escalation") for many cases);
-    # a value set here is pending until save() writes the row.
-
     @property
     def escalation_level(self):
-        pending = self.__dict__.get("_escalation_pending", {})
-        if "level" in pending:
-            return pending["level"]
-        row = self._escalation_row()
-        return row.level if row is not None else 0
+        return self._scheduled("level", 0)
 
     @escalation_level.setter
     def escalation_level(self, value):
-        self.__dict__.setdefault("_escalation_pending", {})["level"] = value
+        self._schedule("level", value)
 
     @property
     def next_escalation_at(self):
-        pending = self.__dict__.get("_escalation_pending", {})
-        if "next_at" in pending:
-            return pending["next_at"]
-        row = self._escalation_row()
-        return row.next_at if row is not None else None
+        return self._scheduled("next_at", None)
 
     @next_escalation_at.setter
     def next_escalation_at(self, value):
-        self.__dict__.setdefault("_escalation_pending", {})["next_at"] = value
+        self._schedule("next_at", value)
+
+    def _scheduled(self, name, default):
+        """The escalation row's `name`: the value set and not yet saved, else the row's."""
+        pending = self.__dict__.get("_escalation_pending", {})
+        if name in pending:
+            return pending[name]
+        row = self._escalation_row()
+        return getattr(row, name) if row is not None else default
+
+    def _schedule(self, name, value):
+        self.__dict__.setdefault("_escalation_pending", {})[name] = value
 
     def _escalation_row(self):
         """The CaseEscalation row (None when there is none); a query unless loaded."""

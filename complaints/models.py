@@ -71,7 +71,13 @@ from .models_returns import (
     ReturnResolution,
     ReturnStep,
 )
-from .models_sla import SlaBreach, SlaStage, TechnicalRequest, deadline_pending_q
+from .models_sla import (
+    STAGE_LABELS,
+    SlaBreach,
+    SlaStage,
+    TechnicalRequest,
+    deadline_pending_q,
+)
 from .models_privacy import PersonalDataLog, PrivacyAction
 from .models_escalation import CaseEscalation, write_escalations
 # isort: on
@@ -86,6 +92,7 @@ __all__ = [
     "PURCHASE_MAX_AGE_YEARS",
     "RETURN_STEP_NAMES",
     "RETURN_WINDOW_DAYS",
+    "STAGE_LABELS",
     "TEXT_MAX_LENGTH",
     "TRANSITION_NAMES",
     "URGENCY_RANK",

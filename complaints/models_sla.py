@@ -40,6 +40,10 @@ class SlaStage(models.TextChoices):
     TECH_COLLABORATION = "tech_collaboration", _("Technical collaboration")
 
 
+# {stage: label} (lazy: each str() is in the active language), for pages and notifications.
+STAGE_LABELS = dict(SlaStage.choices)
+
+
 class SlaBreach(models.Model):
     """A deadline that passed unmet, and each escalation it caused (level 1: the department's
     supervisors; level 2: the managers). One row per (case, stage, deadline, level): the
