@@ -9,13 +9,15 @@ class ComplaintsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
+        from knowledge.models import Plan, PlanRevision, PlanStage
         from servicedesk.staff.models import Department
 
         from . import intake
         from .models import RoutingRule, UrgencyRule
 
-        # Intake keeps the active rules (and the rules' departments) in process memory.
-        for model in (UrgencyRule, RoutingRule, Department):
+        # Intake keeps the active rules (and the rules' departments) and the published plan
+        # revisions (with their plans and stages) in process memory.
+        for model in (UrgencyRule, RoutingRule, Department, Plan, PlanRevision, PlanStage):
             for name, signal in (("save", post_save), ("delete", post_delete)):
                 signal.connect(
                     intake.rules_changed,

@@ -1,5 +1,5 @@
 """Intake rules without side effects: urgency keywords, routing, duplicate detection; the
-active rules, cached per process."""
+active rules and the plans in force, cached per process."""
 
 import logging
 import threading
@@ -7,8 +7,9 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 
+from knowledge.services import governing_revision, published_revisions
 from knowledge.text import similarity
 
 from .models import URGENCY_RANK, RoutingRule, UrgencyRule
@@ -24,17 +25,29 @@ class FiredRule:
     priority: int
 
 
-# The active rules, kept in process memory between intakes under a version token that lives
-# in Django's cache (shared by every process): saving or deleting a rule or a department puts
-# a new token there (rules_changed), and every process reloads on its next intake. Reading the
-# token is one cache read, where loading the rules is two queries.
+# The active rules and the published plan revisions, kept in process memory between intakes
+# under a version token that lives in Django's cache (shared by every process): saving or
+# deleting a rule, a department, a plan, a revision or a stage puts a new token there
+# (rules_changed), and every process reloads on its next intake. Reading the token is one
+# cache read, where loading the rules and the plans is five queries.
 RULES_VERSION_KEY = "complaints:intake-rules-version"
-_rules_cache = None  # (version token, urgency rules, routing rules)
+_rules_cache = None  # (version token, IntakeRules)
 _rules_lock = threading.Lock()
 
 
+@dataclass(frozen=True)
+class IntakeRules:
+    urgency: list  # active UrgencyRules, in rule order
+    routing: list  # active RoutingRules with their departments, in rule order
+    revisions: list  # published PlanRevisions with their plans and stages
+
+    def plan_revision(self, *, case_type, category):
+        """The revision in force that governs a new case of this type and category."""
+        return governing_revision(self.revisions, case_type=case_type, category=category)
+
+
 def active_rules():
-    """(active urgency rules, active routing rules with their departments), in rule order.
+    """IntakeRules: the active urgency and routing rules and the published plan revisions.
     The instances are shared between intakes: read them, do not change them."""
     global _rules_cache
     try:
@@ -47,14 +60,17 @@ def active_rules():
         version = None
     cached = _rules_cache
     if version is not None and cached is not None and cached[0] == version:
-        return cached[1], cached[2]
+        return cached[1]
     # The token is read before the rows: a change committed in between leaves a newer token.
-    urgency = list(UrgencyRule.objects.filter(is_active=True))
-    routing = list(RoutingRule.objects.filter(is_active=True).select_related("department"))
+    rules = IntakeRules(
+        urgency=list(UrgencyRule.objects.filter(is_active=True)),
+        routing=list(RoutingRule.objects.filter(is_active=True).select_related("department")),
+        revisions=published_revisions(),
+    )
     if version is not None:
         with _rules_lock:
-            _rules_cache = (version, urgency, routing)
-    return urgency, routing
+            _rules_cache = (version, rules)
+    return rules
 
 
 def _new_rules_version():
@@ -71,7 +87,9 @@ def rules_changed(**kwargs):
     """A rule or a department was saved or deleted: every process reloads the rules. Again
     after the commit, since another process may have reloaded the old rows in between."""
     _new_rules_version()
-    transaction.on_commit(_new_rules_version)
+    # Once per transaction, however many rows it changes (a plan published saves several).
+    if not any(func is _new_rules_version for _, func, _ in connection.run_on_commit):
+        transaction.on_commit(_new_rules_version)
 
 
 def forget_rules():

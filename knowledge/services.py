@@ -427,7 +427,18 @@ def plan_governing_revision(*, case_type, category, at=None):
     """
     revisions = PlanRevision.objects.select_related("plan").prefetch_related("stages")
     revisions = revisions.published() if at is None else revisions.in_force_at(at)
-    revisions = list(revisions)
+    return governing_revision(list(revisions), case_type=case_type, category=category)
+
+
+def published_revisions():
+    """Every published revision, with its plan and stages: what governing_revision chooses
+    from for a case opened now."""
+    return list(PlanRevision.objects.published().select_related("plan").prefetch_related("stages"))
+
+
+def governing_revision(revisions, *, case_type, category):
+    """Of `revisions` (one per plan, with their plans), the one governing a case of this type
+    and category: see plan_governing_revision."""
     matching = [r for r in revisions if r.plan.governs(case_type, category)]
     if matching:
         return max(

@@ -184,6 +184,8 @@ LOGIN_URL = "admin:login"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username/address before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
+    # Permissions in one query (servicedesk/staff/backends.py); logs nobody in.
+    "servicedesk.staff.backends.PermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 

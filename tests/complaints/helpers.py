@@ -37,6 +37,9 @@ def investigation_in_working_days(days=3):
     revision's row, as a plan author would have written it)."""
     from knowledge.models import PlanStage
 
+    from complaints.intake import rules_changed
+
     PlanStage.objects.filter(
         revision__plan__is_default=True, revision__state="published", code="investigation"
     ).update(time_limit=days, unit="working_days")
+    rules_changed()  # .update() sends no signal: intake would keep the revision it read

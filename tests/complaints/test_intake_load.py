@@ -61,6 +61,45 @@ def test_agents_count_but_supervisors_and_other_departments_do_not(tech, tech_ru
     assert services.least_loaded_handler(Department.objects.create(code="x", name="空")) is None
 
 
+def test_intake_assigns_only_active_members_on_duty_who_work_cases(tech, tech_rule, make_user):
+    """The SQL choice (least_loaded_handler) and the queryset rules it spells out
+    (least_loaded(handler_candidates(…))) pick the same person, whoever is ruled out."""
+    import datetime
+
+    from django.utils import timezone
+
+    from complaints.intake_workflow import handler_candidates, least_loaded
+    from servicedesk.rota.models import Absence, AbsenceKind
+
+    now = timezone.now()
+    left = make_user("left", role=roles.HANDLER, departments=[tech])
+    left.is_active = False
+    left.save()
+    away = make_user("away", role=roles.HANDLER, departments=[tech])
+    Absence.objects.create(
+        user=away, kind=AbsenceKind.LEAVE, starts_at=now - datetime.timedelta(hours=1),
+        ends_at=now + datetime.timedelta(days=1),
+    )  # fmt: skip
+    make_user("boss", role=roles.SUPERVISOR, departments=[tech])
+    busy = make_user("busy", role=roles.HANDLER, departments=[tech])
+    free = make_user("free", role=roles.AGENT, departments=[tech])
+    for _ in range(2):
+        intake(category="technical", department=tech, assignee=busy)
+    intake(category="technical", department=tech, assignee=free)
+
+    def both():
+        return (
+            services.least_loaded_handler(tech, now),
+            least_loaded(handler_candidates(tech, now)),
+        )
+
+    assert both() == (free, free)  # 1 open case against 2; the others are ruled out
+    intake(category="technical", department=tech, assignee=free)
+    assert both() == (busy, busy)  # a tie (2 and 2): the earlier account
+    finish(Case.objects.filter(assignee=busy))
+    assert intake(category="technical").case.assignee == busy
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_intakes_share_the_work_evenly(make_user):
     tech = Department.objects.create(code="tech", name="技术部")

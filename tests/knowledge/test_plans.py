@@ -11,6 +11,7 @@ import time_machine
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
@@ -445,6 +446,31 @@ def test_the_revision_in_force_at_a_past_moment(published_plan, supervisor, mana
     assert services.plan_governing_revision(case_type="other", category="technical") == second
 
 
+def test_intake_reads_the_plans_from_memory_until_a_revision_is_published(
+    published_plan, supervisor, manager
+):
+    """Intake keeps the published revisions in process memory (with the intake rules): a
+    later intake reads no plan, and a revision published since governs the next case."""
+    from tests.complaints.helpers import intake
+
+    plan, first = published_plan
+    assert intake(category="technical").case.plan_revision == first
+    with CaptureQueriesContext(connection) as queries:
+        case = intake(category="technical").case
+    assert case.plan_revision == first
+    assert not [q for q in queries.captured_queries if "knowledge_plan" in q["sql"]]
+
+    second = pending(plan, supervisor, first_response_hours=4)
+    services.plan_revision_approve(revision=second, user=manager, reason="同意")
+    case = intake(category="technical").case
+    assert case.plan_revision == second
+    assert case.plan_revision.first_response_hours == 4
+    # A narrower plan, published: it governs the next case of its scope at once.
+    _, narrower = make_plan(supervisor, manager, case_types=["complaint"], categories=["technical"])
+    assert intake(category="technical", type="complaint").case.plan_revision == narrower
+    assert intake(category="technical", type="consultation").case.plan_revision == second
+
+
 def test_without_a_default_plan_uncovered_cases_get_none(db):
     Plan.objects.filter(is_default=True).update(is_default=False)
     assert services.plan_governing_revision(case_type="complaint", category="product") is None
@@ -576,7 +602,8 @@ def test_publishing_notifies_the_plans_departments(published_plan, supervisor, m
 
     from servicedesk.staff.services import notification_send_pending
 
-    assert len(callbacks) == 1
+    # (Besides the intake rules' reload, which publishing a revision also asks for.)
+    assert [c.__name__ for c in callbacks].count("_enqueue_pending") == 1
     notification_send_pending()
     assert not Notification.objects.filter(event_key=key, emailed_at__isnull=True).exists()
     published_mail = [m.to[0] for m in mail.outbox if m.subject == note.subject]
