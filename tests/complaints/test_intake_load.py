@@ -136,7 +136,7 @@ def statements(queries):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_api_create_costs_at_most_15_queries(agent, make_user):
+def test_an_api_create_costs_at_most_12_queries(agent, make_user):
     tech = Department.objects.create(code="tech", name="技术部")
     for i in range(3):
         make_user(f"handler{i}", role=roles.HANDLER, departments=[tech])
@@ -149,11 +149,11 @@ def test_an_api_create_costs_at_most_15_queries(agent, make_user):
     with CaptureQueriesContext(connection) as queries:
         new = client.post(CASES, body(customer={"name": "新客户", "phone": "13900000002"},
                                       subject="发票抬头开错了"), format="json")  # fmt: skip
-    assert len(statements(queries)) <= 15, "\n".join(statements(queries))
+    assert len(statements(queries)) <= 12, "\n".join(statements(queries))
     with CaptureQueriesContext(connection) as queries:
         again = client.post(CASES, body(customer=returning, subject="快递员态度恶劣"),
                             format="json")  # fmt: skip
-    assert len(statements(queries)) <= 15, "\n".join(statements(queries))
+    assert len(statements(queries)) <= 12, "\n".join(statements(queries))
 
     assert (new.status_code, again.status_code) == (201, 201)
     cases = Case.objects.filter(number__in=[new.json()["number"], again.json()["number"]])
