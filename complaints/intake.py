@@ -84,8 +84,9 @@ def _new_rules_version():
 
 
 def rules_changed(**kwargs):
-    """A rule or a department was saved or deleted: every process reloads the rules. Again
-    after the commit, since another process may have reloaded the old rows in between."""
+    """A rule, a department, a plan, a revision or a stage was saved or deleted: every
+    process reloads the rules and plans. Again after the commit, since another process may
+    have reloaded the old rows in between."""
     _new_rules_version()
     # Once per transaction, however many rows it changes (a plan published saves several).
     if not any(func is _new_rules_version for _, func, _ in connection.run_on_commit):
