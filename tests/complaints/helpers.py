@@ -35,9 +35,8 @@ def walk(case, user, *steps):
 def investigation_in_working_days(days=3):
     """Make the default plan's investigation stage count working days (the published
     revision's row, as a plan author would have written it)."""
-    from knowledge.models import PlanStage
-
     from complaints.intake import rules_changed
+    from knowledge.models import PlanStage
 
     PlanStage.objects.filter(
         revision__plan__is_default=True, revision__state="published", code="investigation"

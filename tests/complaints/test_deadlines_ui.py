@@ -504,3 +504,25 @@ def test_met_deadlines_are_not_overdue_in_any_view(client, agent, front, departm
         data = api(agent).get(f"{CASES}{case.number}/").json()
     assert data["overdue"] is False and data["current_stage"] == ""
     assert data["deadlines"]["satisfaction_followup"]["met"] is False  # done, but late
+
+
+def test_the_deadlines_answer_is_what_its_schema_serializer_gives():
+    """The API builds `deadlines` directly (complaints.serializers.deadlines_data); the schema
+    documents DeadlinesSerializer. Both give the same answer, with and without the daily
+    update, for met, missed, pending and never-due stages."""
+    import json
+
+    from complaints.serializers import DeadlinesSerializer, deadlines_data
+
+    due, done = at(2026, 11, 3, 10), at(2026, 11, 2, 12)
+    summary = {
+        "first_response": {"due": due, "done_at": done, "met": True, "overdue": False},
+        "investigation": {"due": due, "done_at": None, "met": False, "overdue": True},
+        "solution_to_customer": {"due": due, "done_at": None, "met": None, "overdue": False},
+        "next_contact": {"due": None, "done_at": None, "met": None, "overdue": False},
+        "satisfaction_followup": {"due": None, "done_at": None, "met": None, "overdue": False},
+    }
+    for stages in (summary, {**summary, "daily_update": summary["investigation"]}):
+        assert json.dumps(deadlines_data(stages)) == json.dumps(DeadlinesSerializer(stages).data)
+    assert "daily_update" not in deadlines_data(summary)
+    assert deadlines_data(summary)["first_response"]["due"] == "2026-11-03T10:00:00+08:00"
