@@ -12,7 +12,8 @@ sort. Instead:
    query.
 2. Words held by more than MAX_TERM_SHARE of the rows are too common to pick candidates (unless
    fewer than two words are rarer: then the rarest up to FALLBACK_TERM_SHARE). Of the rest,
-   the DISTINCTIVE_TERMS rarest pick them: a row must hold two of them (one when
+   the DISTINCTIVE_TERMS rarest pick them, as many as hold no more than POSTINGS_SHARE of the
+   rows between them (at least two): a row must hold two of them (one when
    the query has only one), which the GIN index (FTS5 on SQLite) answers from short posting
    lists; the scan stops after CANDIDATES rows (no ORDER BY: sorting would read them all).
 3. Those few rows are ranked in Python: the summed weight of the query words each holds, half
@@ -39,6 +40,11 @@ FALLBACK_TERMS = 4
 # Below this many rows holding it, any word may pick candidates: a small table is cheap.
 MIN_COMMON = 200
 DISTINCTIVE_TERMS = 8
+# The rows the picking words hold between them, at most (a share of the table, or at least
+# MIN_POSTINGS): the full-text index reads every one of them into its bitmap before the scan
+# stops at CANDIDATES. Beyond the two rarest words, a word that would pass it is left out.
+POSTINGS_SHARE = 0.1
+MIN_POSTINGS = 20_000
 CANDIDATES = 100
 COUNT_CAP = 5000
 TITLE_WEIGHT = 0.5
@@ -178,6 +184,22 @@ def distinctive_words(tokens, rows, found, unlisted, *, own=0):
     return picked + common[: FALLBACK_TERMS - len(picked)]
 
 
+def within_postings(words, rows, found):
+    """The rarest of `words` whose rows add up to no more than POSTINGS_SHARE of the table (or
+    MIN_POSTINGS), and always the two rarest; rarest first. Words that are each in a few
+    percent of a million cases — a desk's most common problem, or text that follows a
+    template — would otherwise have the index gather hundreds of thousands of rows to pick
+    100 candidates; rare words pass it all, as every word does in a small table."""
+    budget = max(POSTINGS_SHARE * rows, MIN_POSTINGS)
+    kept, held = [], 0
+    for word in sorted(words, key=lambda t: found[t]):
+        if len(kept) >= 2 and held + found[word] > budget:
+            break
+        kept.append(word)
+        held += found[word]
+    return kept
+
+
 def _rare_words(tokens, rows, found, unlisted, *, own=0):
     limit = max(MAX_TERM_SHARE * rows, MIN_COMMON)
     usable = [t for t in tokens if own < found[t] <= limit]
@@ -208,7 +230,9 @@ def more_like_this(
     rows, found, unlisted = word_weights(model, tokens, fts_table=fts_table, index_name=index_name)
     rows = max(rows, 1)
     weight = {t: _idf(rows, found[t]) for t in tokens}
-    distinctive = distinctive_words(tokens, rows, found, unlisted, own=own)
+    distinctive = within_postings(
+        distinctive_words(tokens, rows, found, unlisted, own=own), rows, found
+    )
     if not distinctive:
         return []
     groups = list(itertools.combinations(distinctive, 2)) if len(distinctive) > 1 else [distinctive]

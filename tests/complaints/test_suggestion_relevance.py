@@ -139,3 +139,19 @@ def test_the_case_page_shows_suggestions_without_scores(client, corpus, supervis
     page = client.get(f"/admin/complaints/case/{case.pk}/change/").content.decode()
     assert "快递员服务态度投诉处理规范" in page
     assert "relevance" not in page and "相关度" not in page
+
+
+def test_common_picking_words_are_read_only_up_to_a_tenth_of_a_large_table():
+    # A template-like desk: five words of the case each in 5 % of a million cases. Reading all
+    # of them would gather 250,000 rows into the index's bitmap; the two rarest and what fits
+    # in a tenth of the table pick the candidates, rarest first.
+    found = {"咨询": 50_000, "空调": 48_000, "保修": 52_000, "范围": 51_000, "4990": 300}
+    assert similar.within_postings(list(found), 1_000_000, found) == ["4990", "空调", "咨询"]
+    # Rare words all pass, and in a small table every word does.
+    rare = {"快递员": 9_000, "态度": 30_000, "订单号": 80}
+    assert similar.within_postings(list(rare), 1_000_000, rare) == ["订单号", "快递员", "态度"]
+    small = {"闪退": 900, "打开": 1_200, "app": 800, "登录": 700}
+    assert similar.within_postings(list(small), 2_000, small) == ["登录", "app", "闪退", "打开"]
+    # However common, the two rarest still pick.
+    common = {"app": 60_000, "闪": 60_000, "打开": 90_000, "退": 120_000}
+    assert similar.within_postings(list(common), 1_000_000, common) == ["app", "闪"]
