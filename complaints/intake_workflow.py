@@ -166,8 +166,10 @@ def least_loaded_handler(department, now=None):
 
     The same choice as least_loaded(handler_candidates(…)), written out in SQL: intake runs
     it on every case, and building that queryset cost more Python than everything else intake
-    does in the database (tests/complaints/test_intake_load.py and the rota routing tests
-    hold the two to the same answers)."""
+    does in the database. It restates the rota rule of servicedesk.rota.models.on_duty_q: a
+    change there is made here too — tests/complaints/test_intake_load.py holds the two to the
+    same answers (inactive, absent, supervisors, load and ties; day and night shifts, another
+    department's shift, a department without a rota)."""
     now = now or timezone.now()
     ops = connection.ops
     today = timezone.localtime(now).date()

@@ -100,6 +100,51 @@ def test_intake_assigns_only_active_members_on_duty_who_work_cases(tech, tech_ru
     assert intake(category="technical").case.assignee == busy
 
 
+def test_the_sql_choice_follows_the_rota_as_the_queryset_rules_do(tech, make_user):
+    """least_loaded_handler restates the rota rule (servicedesk.rota.models.on_duty_q) in
+    SQL: at every moment of a day with day and night shifts, and in a department without a
+    rota, both pick the same person."""
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    from complaints.intake_workflow import handler_candidates, least_loaded
+    from servicedesk.rota import services as rota
+    from servicedesk.rota.models import Shift
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    day = datetime.date(2026, 3, 11)
+    other = Department.objects.create(code="logistics", name="物流部")
+    early = Shift.objects.create(name="早班", start=datetime.time(8), end=datetime.time(17))
+    night = Shift.objects.create(name="夜班", start=datetime.time(22), end=datetime.time(7))
+    busy = make_user("busy", role=roles.HANDLER, departments=[tech])  # day shift, 2 cases
+    owl = make_user("owl", role=roles.HANDLER, departments=[tech])  # night shift, 1 case
+    make_user("idle", role=roles.HANDLER, departments=[tech])  # no shift, no case
+    lent = make_user("lent", role=roles.HANDLER, departments=[tech, other])  # other's rota
+    rota.rota_entry_set(department=tech, user=busy, date=day, shift=early)
+    rota.rota_entry_set(department=tech, user=owl, date=day, shift=night)
+    rota.rota_entry_set(department=other, user=lent, date=day, shift=early)
+    for person, n in ((busy, 2), (owl, 1)):
+        for _ in range(n):
+            intake(category="technical", department=tech, assignee=person)
+
+    # Idle (no shift, no case) is never picked: the department keeps a rota.
+    expected = {(10, 0): busy, (23, 30): owl, (19, 0): None}
+    for (hour, minute), person in expected.items():
+        now = datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=shanghai)
+        assert services.least_loaded_handler(tech, now) == person
+        assert least_loaded(handler_candidates(tech, now)) == person
+        # Lent, on another department's shift, is on duty there.
+        assert services.least_loaded_handler(other, now) == (lent if hour == 10 else None)
+    # A department without a rota: everyone not absent, the least loaded first.
+    plain = Department.objects.create(code="plain", name="无排班部")
+    first = make_user("first", role=roles.HANDLER, departments=[plain])
+    second = make_user("second", role=roles.HANDLER, departments=[plain])
+    intake(category="technical", department=plain, assignee=first)
+    now = datetime.datetime.combine(day, datetime.time(19), tzinfo=shanghai)
+    assert services.least_loaded_handler(plain, now) == second
+    assert least_loaded(handler_candidates(plain, now)) == second
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_intakes_share_the_work_evenly(make_user):
     tech = Department.objects.create(code="tech", name="技术部")
