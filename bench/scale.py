@@ -444,19 +444,33 @@ def measure(client, url, params=None, reps=7):
             "status": status, "statements": last.statements}  # fmt: skip
 
 
-def pages():
-    """[(name, user, url, params)] of every page measured, as (label, username, …)."""
-    from django.urls import reverse
+def case_pages_cases():
+    """The case being worked and the resolved case whose pages are measured."""
+    from complaints.models import Case, State
 
-    from complaints.models import Case, Customer, State
-
-    depts, handlers, _users = staff_ids()
+    depts, _handlers, _users = staff_ids()
     resolved = Case.objects.filter(state=State.RESOLVED).order_by("-pk").first()
     active = (
         Case.objects.filter(state=State.INVESTIGATING, department_id=depts["front"])
         .order_by("-pk")
         .first()
     )
+    return active, resolved
+
+
+# Measured first, before the sweep's pick of similar cases: a case the every-minute sweep has
+# not reached yet (opened less than a minute ago, or the worker is behind).
+NOT_YET_PICKED = " (similar cases not yet picked)"
+
+
+def pages():
+    """[(name, user, url, params)] of every page measured, as (label, username, …)."""
+    from django.urls import reverse
+
+    from complaints.models import Customer
+
+    depts, handlers, _users = staff_ids()
+    active, resolved = case_pages_cases()
     customer = Customer.objects.exclude(member_no="").order_by("pk")[
         1000 % Customer.objects.count()
     ]
@@ -465,6 +479,18 @@ def pages():
         "bench_agent", "bench_logistics_0", "bench_supervisor", "bench_manager",
     )  # fmt: skip
     out = [
+        (
+            "case page" + NOT_YET_PICKED,
+            agent,
+            reverse("admin:complaints_case_change", args=[active.pk]),
+            None,
+        ),
+        (
+            "suggestions API" + NOT_YET_PICKED,
+            agent,
+            f"/api/v1/cases/{active.number}/suggestions/",
+            None,
+        ),
         (
             "case page (admin)",
             agent,
@@ -551,8 +577,15 @@ def run_size(size, args, results, explain_file):
     print(
         f"\n== {size:,} cases ({events:,} timeline entries, {size // 3:,} customers; loaded in {loaded:.0f} s; database {db_size})"
     )
+    from complaints import similar_store
+    from complaints.models import CaseSimilar
+
+    CaseSimilar.objects.all().delete()
     clients = {}
     for name, username, url, params in pages():
+        if not name.endswith(NOT_YET_PICKED) and not CaseSimilar.objects.exists():
+            # What the every-minute sweep does for every working case.
+            similar_store.precompute(case_pages_cases())
         if username not in clients:
             clients[username] = Client()
             clients[username].force_login(User.objects.get(username=username))

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from knowledge.models import ArticleCategory
 from knowledge.services import article_create
 
+from . import similar_store
 from .deadlines import _complete_stages, case_refresh_deadlines
 from .models import Attachment, Case, CaseEvent, EventKind, State, validate_promised_time
 from .transitions import CaseChanged
@@ -103,6 +104,8 @@ def case_update(*, case, user, expected_version=None, **changes):
             case_refresh_deadlines(locked)
         locked.version += 1
         locked.save()
+        if {"subject", "description", "customer_words"} & set(diff):
+            similar_store.forget(locked)  # its suggestions are picked again for the new text
         labels = ", ".join(str(Case._meta.get_field(f).verbose_name) for f in diff)
         CaseEvent.objects.create(
             case=locked, kind=EventKind.CHANGE, author=user, data=diff,

@@ -6,9 +6,9 @@ instance; `services.case_transition` locks the row, calls them, saves and writes
 timeline. The state field is protected: nothing assigns it directly.
 
 The models live in models_customers, models_intake, models_case, models_timeline,
-models_returns, models_sla, models_privacy and models_escalation (choices in choices, the shared field
-and validator in fields); this module imports them all, so Django registers them,
-and re-exports every name, so complaints.models.X keeps working.
+models_returns, models_sla, models_privacy, models_escalation and models_similar (choices in
+choices, the shared field and validator in fields); this module imports them all, so Django
+registers them, and re-exports every name, so complaints.models.X keeps working.
 """
 
 # isort: off
@@ -80,6 +80,7 @@ from .models_sla import (
 )
 from .models_privacy import PersonalDataLog, PrivacyAction
 from .models_escalation import CaseEscalation, write_escalations
+from .models_similar import CaseSimilar
 # isort: on
 
 __all__ = [
@@ -105,6 +106,7 @@ __all__ = [
     "CaseEvent",
     "CaseNumberSequence",
     "CaseQuerySet",
+    "CaseSimilar",
     "CaseType",
     "Category",
     "Channel",

@@ -30,12 +30,25 @@ def suggested_articles(case, *, limit=SUGGESTIONS):
     )  # fmt: skip
 
 
+def resolved_cases(case):
+    """The cases `case`'s similar cases come from."""
+    return Case.objects.filter(state__in=[State.RESOLVED, State.CLOSED]).exclude(pk=case.pk)
+
+
 def similar_resolved_cases(case, *, limit=SUGGESTIONS, user=None):
     """Resolved or closed cases most like `case` (with their result), best first; only those
-    `user` may see when given."""
-    queryset = Case.objects.filter(state__in=[State.RESOLVED, State.CLOSED]).exclude(pk=case.pk)
+    `user` may see when given. The candidates the sweep picked for the case's current text
+    are ranked when there are any (complaints.similar_store); otherwise they are picked now."""
+    from . import similar_store
+
+    query = case_query(case)
+    stored = similar_store.stored_candidates(case, query)
+    queryset = resolved_cases(case)
     visible = None
-    if user is not None:
+    if user is not None and stored is not None:
+        # At most CANDIDATES rows read by primary key: the rule can go into that query.
+        queryset = queryset.visible_to(user)
+    elif user is not None:
 
         def visible(pks):
             # What `user` may see of the candidates: by primary key, whatever the table size.
@@ -48,6 +61,6 @@ def similar_resolved_cases(case, *, limit=SUGGESTIONS, user=None):
         "department__name", "department__code",
     )  # fmt: skip
     return more_like_this(
-        queryset, case_query(case), fts_table=CASE_FTS, index_name=CASE_INDEX,
-        title_field="subject", limit=limit, own=1, visible=visible,
+        queryset, query, fts_table=CASE_FTS, index_name=CASE_INDEX, title_field="subject",
+        limit=limit, own=1, visible=visible, candidates=stored,
     )  # fmt: skip

@@ -17,3 +17,12 @@ def privacy_retention():
     from . import privacy
 
     return privacy.retention_anonymise()
+
+
+@shared_task(acks_late=True)
+def similar_cases_sweep():
+    """Every minute: pick the similar resolved cases of working cases that have none or an old
+    pick, so their pages rank a few rows instead of searching (idempotent)."""
+    from . import similar_store
+
+    return similar_store.sweep()

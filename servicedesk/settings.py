@@ -249,6 +249,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=5 *
 CASE_DEDUP_WINDOW_DAYS = env.int("CASE_DEDUP_WINDOW_DAYS", default=7)
 CASE_DEDUP_SIMILARITY = env.float("CASE_DEDUP_SIMILARITY", default=0.5)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_MB", default=10) * 1024 * 1024
+# Similar resolved cases are picked ahead for working cases by the every-minute sweep
+# (complaints.similar_store): at most this many cases per run, picked again after this long.
+SIMILAR_CASES_BATCH = env.int("SIMILAR_CASES_BATCH", default=200)
+SIMILAR_CASES_REFRESH_HOURS = env.float("SIMILAR_CASES_REFRESH_HOURS", default=24)
 
 # --- Deadlines and escalation ----------------------------------------------------
 # Business hours of a working day (working-day deadlines start and end inside them).

@@ -32,6 +32,15 @@ def walk(case, user, *steps):
     return case
 
 
+def resolved(agent, handler, department, *, subject, result):
+    """A technical case assigned to `handler` of `department`, investigated and resolved."""
+    case = intake(subject=subject, category="technical").case
+    case = services.case_transition(
+        case=case, name="assign", user=agent, department=department, assignee=handler
+    )
+    return walk(case, handler, ("start_investigation", {}), ("resolve", {"result": result}))
+
+
 def investigation_in_working_days(days=3):
     """Make the default plan's investigation stage count working days (the published
     revision's row, as a plan author would have written it)."""

@@ -11,7 +11,7 @@ from knowledge.models import Article, ArticleStatus, PlanRevision
 from servicedesk.staff import roles
 from servicedesk.staff.models import Department
 
-from .helpers import intake, walk
+from .helpers import intake, resolved
 
 
 @pytest.fixture
@@ -36,14 +36,6 @@ def articles(manager):
         "refund": article("退款多久到账", "原路退回一般1-7个工作日到账。"),
         "draft": article("导出报表失败的内部排查", "草稿", status=ArticleStatus.DRAFT),
     }
-
-
-def resolved(agent, handler, tech, *, subject, result):
-    case = intake(subject=subject, category="technical").case
-    case = services.case_transition(
-        case=case, name="assign", user=agent, department=tech, assignee=handler
-    )
-    return walk(case, handler, ("start_investigation", {}), ("resolve", {"result": result}))
 
 
 def test_a_case_remembers_the_plan_revision_it_was_opened_under(db):

@@ -1,0 +1,35 @@
+"""Similar resolved cases picked ahead of time for the cases being worked (相似案例预计算).
+
+Picking candidates through the full-text index is the costly part of the suggestions at a
+million cases: the two rarest words of a case may each be held by tens of thousands of cases,
+and the index gathers all of them before the scan stops. The every-minute sweep
+(complaints.similar_store) does that once per working case and keeps the picked primary keys
+here; the case page and the suggestions API then rank those rows, read by primary key, with
+the same ranking as before. A row is a cache of work that can always be redone: missing,
+out of date or for other text, the page picks live as it did before."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .models_case import Case
+
+
+class CaseSimilar(models.Model):
+    case = models.OneToOneField(
+        Case,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="similar_precomputed",
+        verbose_name=_("case"),
+    )
+    # md5 of the text the candidates were picked for (complaints.search.case_query).
+    text_hash = models.CharField(_("text fingerprint"), max_length=32)
+    candidates = models.JSONField(_("candidate cases"), default=list)
+    computed_at = models.DateTimeField(_("picked at"))
+
+    class Meta:
+        verbose_name = _("precomputed similar cases")
+        verbose_name_plural = _("precomputed similar cases")
+
+    def __str__(self):
+        return f"{self.case_id}: {len(self.candidates)}"
