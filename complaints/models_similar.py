@@ -1,12 +1,13 @@
-"""Similar resolved cases picked ahead of time for the cases being worked (相似案例预计算).
+"""Similar resolved cases picked and ranked ahead for the cases being worked (相似案例预计算).
 
 Picking candidates through the full-text index is the costly part of the suggestions at a
 million cases: the two rarest words of a case may each be held by tens of thousands of cases,
 and the index gathers all of them before the scan stops. The every-minute sweep
-(complaints.similar_store) does that once per working case and keeps the picked primary keys
-here; the case page and the suggestions API then rank those rows, read by primary key, with
-the same ranking as before. A row is a cache of work that can always be redone: missing,
-out of date or for other text, the page picks live as it did before."""
+(complaints.similar_store) picks and ranks them once per working case, before any reader's
+visibility, and keeps [primary key, relevance] best first here; the case page and the
+suggestions API then show the first of those the reader may see that are still resolved or
+closed. A row is a cache of work that can always be redone: missing, or for other text, the
+page picks live as it did before."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,7 @@ class CaseSimilar(models.Model):
     )
     # md5 of the text the candidates were picked for (complaints.search.case_query).
     text_hash = models.CharField(_("text fingerprint"), max_length=32)
+    # [[case id, relevance], …] best first: every candidate that ranks, for any reader.
     candidates = models.JSONField(_("candidate cases"), default=list)
     computed_at = models.DateTimeField(_("picked at"))
 

@@ -37,18 +37,22 @@ def resolved_cases(case):
 
 def similar_resolved_cases(case, *, limit=SUGGESTIONS, user=None):
     """Resolved or closed cases most like `case` (with their result), best first; only those
-    `user` may see when given. The candidates the sweep picked for the case's current text
-    are ranked when there are any (complaints.similar_store); otherwise they are picked now."""
+    `user` may see when given. When the sweep has picked and ranked them for the case's
+    current text (complaints.similar_store), those are shown; otherwise they are picked now."""
     from . import similar_store
 
     query = case_query(case)
-    stored = similar_store.stored_candidates(case, query)
-    queryset = resolved_cases(case)
-    visible = None
-    if user is not None and stored is not None:
+    queryset = resolved_cases(case).select_related("department").only(
+        "number", "subject", "state", "result", "cause", "resolved_at", "search_text",
+        "department__name", "department__code",
+    )  # fmt: skip
+    ranking = similar_store.stored_ranking(case, query)
+    if ranking is not None:
         # At most CANDIDATES rows read by primary key: the rule can go into that query.
-        queryset = queryset.visible_to(user)
-    elif user is not None:
+        visible_rows = queryset.visible_to(user) if user is not None else queryset
+        return similar_store.ranked_cases(ranking, visible_rows, limit=limit)
+    visible = None
+    if user is not None:
 
         def visible(pks):
             # What `user` may see of the candidates: by primary key, whatever the table size.
@@ -56,11 +60,7 @@ def similar_resolved_cases(case, *, limit=SUGGESTIONS, user=None):
                 Case.objects.filter(pk__in=pks).visible_to(user).values_list("pk", flat=True)
             )
 
-    queryset = queryset.select_related("department").only(
-        "number", "subject", "state", "result", "cause", "resolved_at", "search_text",
-        "department__name", "department__code",
-    )  # fmt: skip
     return more_like_this(
         queryset, query, fts_table=CASE_FTS, index_name=CASE_INDEX, title_field="subject",
-        limit=limit, own=1, visible=visible, candidates=stored,
+        limit=limit, own=1, visible=visible,
     )  # fmt: skip

@@ -1,6 +1,6 @@
 """Precomputing the similar resolved cases of the cases being worked (models_similar).
 
-The every-minute sweep picks candidates for the working cases (open, and resolved while they
+The every-minute sweep picks and ranks similar cases for the working cases (open, and resolved while they
 wait for the satisfaction step) that have none yet, or whose pick is older than
 SIMILAR_CASES_REFRESH_HOURS, newest cases first, at most SIMILAR_CASES_BATCH per run; and it
 drops the rows of cases that left that set (closed, cancelled, merged), so the table holds
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from knowledge.similar import candidate_rows
+from knowledge.similar import CANDIDATES, more_like_this
 
 from .models import ACTIVE_STATES, Case, CaseSimilar, State
 
@@ -28,31 +28,47 @@ def text_hash(query):
     return hashlib.md5(query.encode(), usedforsecurity=False).hexdigest()
 
 
-def stored_candidates(case, query):
-    """The candidates picked for `case` when its text was `query`, or None (never picked, or
-    picked for other text). One query."""
-    row = (
+def stored_ranking(case, query):
+    """The similar cases picked for `case` when its text was `query`, best first, as
+    [[primary key, relevance], …]; or None (never picked, or picked for other text). One
+    query."""
+    return (
         CaseSimilar.objects.filter(case_id=case.pk, text_hash=text_hash(query))
         .values_list("candidates", flat=True)
         .first()
     )
-    return row
+
+
+def ranked_cases(ranking, queryset, *, limit):
+    """The first `limit` rows of `ranking` (stored_ranking) that `queryset` still holds — still
+    resolved or closed, visible to the reader — each with its `relevance`. Two queries: the
+    primary keys `queryset` holds of the (at most CANDIDATES) picked, then the rows shown."""
+    held = set(queryset.filter(pk__in=[pk for pk, _r in ranking]).values_list("pk", flat=True))
+    chosen = [(pk, relevance) for pk, relevance in ranking if pk in held][:limit]
+    rows = queryset.in_bulk([pk for pk, _r in chosen])
+    shown = []
+    for pk, relevance in chosen:
+        if pk in rows:  # changed between the two queries
+            rows[pk].relevance = relevance
+            shown.append(rows[pk])
+    return shown
 
 
 def precompute(cases, *, now=None):
-    """Pick and keep the candidates of each of `cases` (Case instances with TEXT_FIELDS).
-    Returns how many were kept."""
+    """Pick, rank and keep the similar cases of each of `cases` (Case instances with
+    TEXT_FIELDS): all that rank (relevance at least MIN_RELEVANCE) of the CANDIDATES the
+    full-text index picks, before any reader's visibility. Returns how many were kept."""
     from .search import CASE_FTS, CASE_INDEX, case_query, resolved_cases
 
     now = now or timezone.now()
     rows = []
     for case in cases:
         query = case_query(case)
-        picked = candidate_rows(
-            resolved_cases(case).only("pk"), query, fts_table=CASE_FTS, index_name=CASE_INDEX,
-            own=1,
+        ranked = more_like_this(
+            resolved_cases(case).only("subject", "search_text"), query, fts_table=CASE_FTS,
+            index_name=CASE_INDEX, title_field="subject", limit=CANDIDATES, own=1,
         )  # fmt: skip
-        found = [c.pk for c in picked]
+        found = [[row.pk, row.relevance] for row in ranked]
         rows.append(
             CaseSimilar(
                 case_id=case.pk, text_hash=text_hash(query), candidates=found, computed_at=now

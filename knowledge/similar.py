@@ -212,21 +212,24 @@ def _rare_words(tokens, rows, found, unlisted, *, own=0):
     return picked + others[: DISTINCTIVE_TERMS - len(picked)]
 
 
-def candidate_rows(queryset, query, *, fts_table, index_name, own=0):
-    """The rows of `queryset` that `query` picks through the full-text index, at most
-    CANDIDATES, unranked: what more_like_this ranks. Two or three queries. Kept by callers
-    that precompute suggestions (their primary keys), so a page can rank the same rows
-    later without the index step (more_like_this's `candidates`)."""
+def more_like_this(
+    queryset, query, *, fts_table, index_name, title_field, limit=5, own=0, visible=None
+):
+    """The `limit` rows of `queryset` most like `query` (text), best first, each with
+    `relevance` in 0..1; `own` is 1 when the query is a row of the same table. Two or three
+    queries: word statistics, then at most CANDIDATES rows (in two steps when few rows share
+    two words). `visible`, when given, takes the candidates' primary keys and returns those
+    the reader may see (one more query): applied to the candidates rather than to the scan,
+    whose LIMIT would otherwise read the whole table for a reader who sees few of the rows
+    that match."""
     tokens = query_tokens(query)
     if not tokens:
         return []
     model = queryset.model
+    connection = _connection(model)
     rows, found, unlisted = word_weights(model, tokens, fts_table=fts_table, index_name=index_name)
-    return _candidates(queryset, tokens, max(rows, 1), found, unlisted, own, fts_table)
-
-
-def _candidates(queryset, tokens, rows, found, unlisted, own, fts_table, limit=5):
-    connection = _connection(queryset.model)
+    rows = max(rows, 1)
+    weight = {t: _idf(rows, found[t]) for t in tokens}
     distinctive = within_postings(
         distinctive_words(tokens, rows, found, unlisted, own=own), rows, found
     )
@@ -241,41 +244,9 @@ def _candidates(queryset, tokens, rows, found, unlisted, own, fts_table, limit=5
         singles = [[t] for t in distinctive[:3]]
         more = _match(queryset.exclude(pk__in=seen), connection, singles, fts_table)
         candidates += list(more.order_by()[: CANDIDATES - len(candidates)])
-    return candidates
-
-
-def more_like_this(
-    queryset, query, *, fts_table, index_name, title_field, limit=5, own=0, visible=None,
-    candidates=None,
-):  # fmt: skip
-    """The `limit` rows of `queryset` most like `query` (text), best first, each with
-    `relevance` in 0..1; `own` is 1 when the query is a row of the same table. Two or three
-    queries: word statistics, then at most CANDIDATES rows (in two steps when few rows share
-    two words). `visible`, when given, takes the candidates' primary keys and returns those
-    the reader may see (one more query): applied to the candidates rather than to the scan,
-    whose LIMIT would otherwise read the whole table for a reader who sees few of the rows
-    that match.
-
-    `candidates`, when given, are the primary keys candidate_rows picked earlier: those rows
-    of `queryset` are ranked (read by primary key, no full-text index step)."""
-    tokens = query_tokens(query)
-    if not tokens:
-        return []
-    model = queryset.model
-    rows, found, unlisted = word_weights(model, tokens, fts_table=fts_table, index_name=index_name)
-    rows = max(rows, 1)
-    weight = {t: _idf(rows, found[t]) for t in tokens}
-    if candidates is not None:
-        rows_found = list(queryset.filter(pk__in=candidates).order_by()) if candidates else []
-    else:
-        rows_found = _candidates(queryset, tokens, rows, found, unlisted, own, fts_table, limit)
-    if visible is not None and rows_found:
-        kept = visible([c.pk for c in rows_found])
-        rows_found = [c for c in rows_found if c.pk in kept]
-    return _ranked(rows_found, tokens, weight, title_field, limit)
-
-
-def _ranked(candidates, tokens, weight, title_field, limit):
+    if visible is not None and candidates:
+        kept = visible([c.pk for c in candidates])
+        candidates = [c for c in candidates if c.pk in kept]
     best = TITLE_WEIGHT * sum(weight.values()) + sum(weight.values()) or 1.0
     ranked = []
     for row in candidates:

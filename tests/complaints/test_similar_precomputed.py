@@ -11,7 +11,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from complaints import search, services, similar_store
-from complaints.models import CaseSimilar
+from complaints.models import Case, CaseSimilar
 from servicedesk.staff import roles
 from servicedesk.staff.models import Department
 
@@ -74,6 +74,11 @@ def test_pages_rank_the_picked_cases_and_offer_what_picking_now_would(
         client.force_login(handler)
         page = client.get(reverse("admin:complaints_case_change", args=[current.pk]))
         assert live[handler][0][0] in page.content.decode()
+
+        # A picked case reopened since is no longer a resolved case to offer.
+        top = Case.objects.get(number=live[handler][0][0])
+        services.case_transition(case=top, name="reopen", user=handler, reason="客户再次来电")
+        assert offered(current, handler) == live[handler][1:]
 
 
 def test_a_case_resolved_after_the_pick_is_offered_once_the_pick_is_renewed(
@@ -139,7 +144,7 @@ def test_a_pick_made_for_other_text_is_not_used(agent, handler, tech):
         # The row says it was picked for the invoice case's text (as if edited behind our back).
         CaseSimilar.objects.filter(case=current).update(
             text_hash=similar_store.text_hash(search.case_query(invoice)),
-            candidates=[invoice.pk],
+            candidates=[[invoice.pk, 1.0]],
         )
         assert offered(current, handler)[0][0] == export.number
 
