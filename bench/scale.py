@@ -18,8 +18,9 @@ size goes to bench/explain-<size>.txt. It prints figures and asserts nothing abo
 
 `--with-peer` runs django-helpdesk 2.6.1's own benchmark (/work/shared/peers/helpdesk_bench,
 see its README; nothing of it is copied here) at 100,000 tickets in the same run: a venv under
---peer-dir with django-helpdesk from PyPI, its database hd_100000 (role `bench`), its data
-generator and its bench.py, then prints the ratios of comparable pages.
+--peer-dir with django-helpdesk from PyPI, its database hd_100000 (role `bench`) and its data
+generator (bench/peer.py, shared with scale_write.py), then its bench.py; it prints the ratios
+of comparable pages.
 """
 
 import argparse
@@ -36,7 +37,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BASE_DIR / "bench"))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/sd_bench_read"
-PEER_SRC = Path("/work/shared/peers/helpdesk_bench")
 
 CHUNK = 100_000
 DEPARTMENTS = [
@@ -85,6 +85,8 @@ GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "
 
 
 def parse_args():
+    from peer import PEER_DIR
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--database-url", default=DEFAULT_URL)
@@ -92,7 +94,7 @@ def parse_args():
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE at the largest")
     parser.add_argument("--keep", action="store_true", help="start from the rows already there")
     parser.add_argument("--with-peer", action="store_true", help="django-helpdesk at 100k")
-    parser.add_argument("--peer-dir", default="/tmp/peerbench-i12read")
+    parser.add_argument("--peer-dir", default=PEER_DIR)
     return parser.parse_args()
 
 
@@ -619,51 +621,13 @@ PEER_PAIRS = [
 
 def run_peer(args):
     """django-helpdesk 2.6.1's bench at 100,000 tickets; returns its endpoints."""
-    work = Path(args.peer_dir)
-    proj, venv = work / "proj", work / "venv"
-    work.mkdir(parents=True, exist_ok=True)
-    if not proj.exists():
-        subprocess.run(["cp", "-r", str(PEER_SRC), str(proj)], check=True)
-        for script in ("setup_db.sh", "run_all.sh"):
-            path = proj / script
-            path.write_text(path.read_text().replace("/tmp/peerbench", str(work)))
-        (work / "data").mkdir(exist_ok=True)
-    if not (venv / "bin" / "python").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "django-helpdesk==2.6.1",
-                        "gunicorn", "psycopg2-binary"], check=True)  # fmt: skip
-    subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
-         "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='bench') THEN "
-         "CREATE ROLE bench LOGIN SUPERUSER PASSWORD 'bench'; END IF; END$$"], check=True,
-    )  # fmt: skip
-    env = {**os.environ, "HD_DB": "pg", "HD_DBNAME": "hd_100000"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("DATABASE_URL", None)
-    out = work / "bench_pg_100000.json"
-    exists = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc",
-         "SELECT 1 FROM pg_database WHERE datname = 'hd_100000'"], capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
-    py = str(venv / "bin" / "python")
-    if not exists:
-        subprocess.run(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-qc",
-                "CREATE DATABASE hd_100000 OWNER bench",
-            ],
-            check=True,
-        )
-        subprocess.run([py, "manage.py", "migrate", "-v0"], cwd=proj, env=env, check=True)
-        subprocess.run([py, "gen_data.py", "100000"], cwd=proj, env=env, check=True)
+    import peer
+
+    hd = peer.setup(args.peer_dir)
+    out = hd.work / "bench_pg_100000.json"
     print("\n== django-helpdesk 2.6.1 at 100,000 tickets (its bench.py)")
-    subprocess.run([py, "bench.py", str(out)], cwd=proj, check=True,
-                   env={**env, "REPS": "7", "API_LIST": "0"})  # fmt: skip
+    subprocess.run([hd.python, "bench.py", str(out)], cwd=hd.proj, check=True,
+                   env={**hd.env, "REPS": "7", "API_LIST": "0"})  # fmt: skip
     return json.loads(out.read_text())["endpoints"]
 
 

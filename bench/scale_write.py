@@ -3,11 +3,13 @@ the escalation sweep when 100,000 cases fall due at once — at 10k, 100k and 1M
 
     DEBUG=1 .venv/bin/python bench/scale_write.py                      # 10k, 100k, 1M
     DEBUG=1 .venv/bin/python bench/scale_write.py --sizes 10000 --due 5000 --seconds 10
+    DEBUG=1 .venv/bin/python bench/scale_write.py --with-peer          # + django-helpdesk's
 
-Uses its own PostgreSQL database (default postgres://postgres@127.0.0.1:5432/sd_bench_write;
-the name must contain "bench": it is emptied), created and migrated if missing. Cases,
-customers and timeline entries are loaded server-side (INSERT … SELECT over generate_series),
-growing the same tables from one size to the next. At each size it prints:
+Uses its own PostgreSQL database (`--database-url`, default $DATABASE_URL, else
+postgres://postgres@127.0.0.1:5432/sd_bench_write; the name must contain "bench": it is
+emptied), created and migrated if missing. Cases, customers and timeline entries are loaded
+server-side (INSERT … SELECT over generate_series), growing the same tables from one size to
+the next. At each size it prints:
 
 - queries per create: statements of one API create measured in this process (a new customer,
   a returning customer, a duplicate that is absorbed; BEGIN/COMMIT not counted);
@@ -19,6 +21,11 @@ growing the same tables from one size to the next. At each size it prints:
 Then, at the largest size, it loads --due open cases whose first response fell due in the
 last 6 hours and times ONE escalation sweep (services.sla_sweep): escalations raised and
 notifications created (digests: one per person). It prints figures and asserts nothing.
+
+`--with-peer` also measures django-helpdesk 2.6.1's API ticket create (bench/peer.py: a venv
+under --peer-dir, its database hd_100000 with 100,000 tickets) the way its server_bench.sh
+does — its gunicorn, 2 sync workers, `wrk -t1` with its post_api.lua, same connections and
+seconds as ours — and prints its req/s, CPU per create and the ratio ours / peer.
 
 Needs Debian's `wrk` (apt-get install wrk). Each department has 8 handlers; the open backlog
 is a fixed 2,000 cases spread over them (a desk's backlog does not grow with its history).
@@ -35,6 +42,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import peer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -92,12 +101,16 @@ def parse_args():
     parser.add_argument("--due", type=int, default=100_000, help="cases falling due at once")
     parser.add_argument("--seconds", type=int, default=20, help="wrk duration per size")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--database-url", default=os.environ["DATABASE_URL"])
+    parser.add_argument("--with-peer", action="store_true", help="django-helpdesk's intake")
+    parser.add_argument("--peer-dir", default=peer.PEER_DIR)
     parser.add_argument(
         "--escalation-only", action="store_true",
         help="only the sweep, on the cases a previous run left (no reload, no wrk)",
     )  # fmt: skip
     args = parser.parse_args()
     args.sizes = sorted(int(s) for s in args.sizes.split(","))
+    os.environ["DATABASE_URL"] = args.database_url
     return args
 
 
@@ -504,6 +517,26 @@ def report_escalation(args, handler_ids, agent, have, now):
     print(f"a second sweep         {again} escalations in {again_s:.2f} s")
 
 
+def report_peer(args, hd, rows):
+    """The peer's intake, measured now, beside ours at 100k (else the closest size)."""
+    result = peer.intake(hd, args.connections, args.seconds, cpu_seconds)
+    print(f"\n== django-helpdesk 2.6.1: API ticket create, {result.tickets:,} tickets "
+          f"(gunicorn 2 sync workers, wrk -t1 -c{args.connections} -d{args.seconds}s, "
+          "post_api.lua)")  # fmt: skip
+    print(f"intake (wrk)           {result.rate:,.1f} req/s, latency avg {result.latency}, "
+          f"non-2xx {result.errors}; {result.creates:,} tickets created")  # fmt: skip
+    print(f"CPU per create         {result.cpu_ms:.1f} ms ({result.processes}); "
+          f"load average now {os.getloadavg()[0]:.1f}")  # fmt: skip
+    if result.rate == 0 or result.errors:
+        print(result.out)
+    size, _, _, rate, _, _, cpu_ms = min(rows, key=lambda row: abs(row[0] - peer.TICKETS))
+    ratio = f"{rate / result.rate:.2f}×" if result.rate else "n/a"
+    cpu = f"{result.cpu_ms / cpu_ms:.2f}×" if cpu_ms else "n/a"
+    print(f"ours / peer            {ratio} req/s (ours at {size:,} cases: {rate:,.1f} req/s); "
+          f"CPU per create peer / ours {cpu} ({result.cpu_ms:.1f} / {cpu_ms:.1f} ms)")  # fmt: skip
+    return result
+
+
 def main():
     args = parse_args()
     import django
@@ -524,6 +557,7 @@ def main():
     call_command("createcachetable", verbosity=0)
     if args.escalation_only:
         return escalation_again(args)
+    hd = peer.setup(args.peer_dir) if args.with_peer else None
     print(f"database {db['NAME']}; gunicorn 2 workers (--preload), wrk -c{args.connections} "
           f"for {args.seconds} s per size; {os.cpu_count()} CPUs")  # fmt: skip
     empty_tables()
@@ -548,6 +582,7 @@ def main():
         print(f"gunicorn memory (MB)   master RSS {memory[0][0]:.0f}; workers: {workers}")
         if rate == 0:
             print(out)
+    peer_result = report_peer(args, hd, rows) if hd else None
     if args.due:
         report_escalation(args, handler_ids, agent, have, now)
     print("\nsummary")
@@ -557,6 +592,9 @@ def main():
         worst = max(n for _, n, _ in counts)
         pss = max((p for _, p, _ in memory[1:]), default=0)
         print(f"{size:>10,}  {rate:>8,.1f}  {cpu_ms:>13.1f}  {worst:>14}  {pss:>13.0f}")
+    if peer_result:
+        print(f"{'peer':>10}  {peer_result.rate:>8,.1f}  {peer_result.cpu_ms:>13.1f}  "
+              f"(django-helpdesk 2.6.1, {peer_result.tickets:,} tickets)")  # fmt: skip
 
 
 if __name__ == "__main__":
