@@ -17,6 +17,7 @@ from django_celery_beat.models import PeriodicTask
 TITLES = {
     "complaints.sla_sweep": _("Deadline check and escalation"),
     "complaints.privacy_retention": _("Anonymise expired personal data"),
+    "complaints.similar_cases_sweep": _("Pick similar cases for the cases being worked"),
     "callbacks.survey_dispatch": _("Send satisfaction surveys"),
     "callbacks.followups_generate": _("Create due follow-up calls"),
     "knowledge.plan_reviews_remind": _("Remind of plan reviews"),

@@ -164,15 +164,23 @@ def test_suggestions_with_a_pick_read_a_fixed_number_of_queries(
         assert len(response.json()["cases"]) == 5
 
 
-@pytest.mark.worker
-def test_the_scheduled_pick_runs_on_a_real_worker(live_worker, agent, handler, tech):
+def test_the_scheduler_picks_every_minute(db):
     from django_celery_beat.models import PeriodicTask
 
     from complaints.tasks import similar_cases_sweep
+
+    schedule = PeriodicTask.objects.select_related("interval").get(
+        name="complaints.similar_cases_sweep"
+    )
+    assert schedule.task == similar_cases_sweep.name and schedule.enabled
+    assert (schedule.interval.every, schedule.interval.period) == (1, "minutes")
+
+
+@pytest.mark.worker
+def test_the_scheduled_pick_runs_on_a_real_worker(live_worker, agent, handler, tech):
+    from complaints.tasks import similar_cases_sweep
     from tests.conftest import wait_until
 
-    schedule = PeriodicTask.objects.get(task="complaints.tasks.similar_cases_sweep")
-    assert schedule.enabled and schedule.interval.every == 1
     resolved(agent, handler, tech, subject="发票抬头开错了", result="重开发票")
     current = working(agent, handler, tech, "发票抬头错误需要重开")
     similar_cases_sweep.delay()  # what beat sends every minute
