@@ -1,11 +1,17 @@
 """Precomputing the similar resolved cases of the cases being worked (models_similar).
 
-The every-minute sweep picks and ranks similar cases for the working cases (open, and resolved while they
-wait for the satisfaction step) that have none yet, or whose pick is older than
-SIMILAR_CASES_REFRESH_HOURS, newest cases first, at most SIMILAR_CASES_BATCH per run; and it
-drops the rows of cases that left that set (closed, cancelled, merged), so the table holds
-the working set only, whatever the history. Everything here is idempotent: a run cut short
-leaves the rest for the next one."""
+The every-minute sweep picks and ranks similar cases for the working cases (open, and
+resolved while they wait for the satisfaction step) that have none yet, or whose pick is
+older than SIMILAR_CASES_REFRESH_HOURS, newest cases first, at most SIMILAR_CASES_BATCH per
+run; and it drops the rows of cases that left that set (closed, cancelled, merged), so the
+table holds the working set only, whatever the history. Everything here is idempotent: a run
+cut short leaves the rest for the next one.
+
+The pick ranks with the page's ranking, over the same candidates or more: asking for every
+case that ranks, it also takes cases sharing one rare word whenever fewer than CANDIDATES
+share two (a page asking for five does so only below five). The five shown are therefore at
+least as relevant as picking on the page, and a reader who may see few departments still
+finds five among them more often."""
 
 import datetime
 import hashlib
