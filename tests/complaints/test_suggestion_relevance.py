@@ -1,12 +1,14 @@
 """Suggestion relevance on a labelled set: 20 new cases, each with the resolved case and the
 knowledge article a person would pick for it. Every case, old and new, carries the words a
 complaint always has (客户, 要求, 问题, 处理 …), so words common to everything must not decide:
-a courier-attitude complaint must not get the APP-crash article first."""
+a courier-attitude complaint must not get the APP-crash article first. Each case is checked
+twice: similar cases picked on the page, and picked ahead by the every-minute sweep."""
 
 import pytest
 from rest_framework.test import APIClient
 
-from complaints import services
+from complaints import services, similar_store
+from complaints.models import CaseSimilar
 from knowledge import similar
 from knowledge.models import Article, ArticleStatus
 from servicedesk.staff import roles
@@ -89,12 +91,16 @@ def corpus(agent, manager, make_user, tech):
     return resolved, articles
 
 
+@pytest.mark.parametrize("picked_ahead", [False, True], ids=["picked-on-the-page", "picked-ahead"])
 @pytest.mark.parametrize("subject,description,topic", LABELLED)
 def test_the_labelled_case_gets_the_case_and_article_a_person_would_pick(
-    corpus, supervisor, subject, description, topic
+    corpus, supervisor, subject, description, topic, picked_ahead
 ):
     resolved, articles = corpus
     case = intake(subject=subject, description=f"{description}。{COMMON}").case
+    if picked_ahead:  # as the every-minute sweep does (complaints.similar_store)
+        similar_store.precompute([case])
+        assert CaseSimilar.objects.filter(case=case).exists()
     client = APIClient()
     client.force_authenticate(supervisor)
     body = client.get(f"/api/v1/cases/{case.number}/suggestions/").json()
