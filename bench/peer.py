@@ -38,6 +38,20 @@ def psql(*args, **kwargs):
     return subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", *args], **kwargs)
 
 
+def wait_until_serving(server, port, timeout=60):
+    """Wait until `server` (a Popen of gunicorn) accepts connections on 127.0.0.1:`port`; stop
+    the bench with its last output if it exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit(server.stderr.read().decode()[-2000:]) from None
+            time.sleep(0.3)
+
+
 def setup(peer_dir=PEER_DIR):
     """The peer's venv, project copy and database hd_100000 (created and filled if missing)."""
     work = Path(peer_dir)
@@ -132,15 +146,7 @@ def intake(peer, connections, seconds, cpu_seconds):
     wrk_env = {**os.environ, "SID": sid, "CSRF": csrf, "QUEUE": queue}
     url = f"http://127.0.0.1:{port}/helpdesk/api/tickets/"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if gunicorn.poll() is not None:
-                    raise SystemExit(gunicorn.stderr.read().decode()[-2000:]) from None
-                time.sleep(0.3)
+        wait_until_serving(gunicorn, port)
         # Warm both workers (imports, their database connection: CONN_MAX_AGE 60) first.
         subprocess.run(["wrk", "-t1", "-c2", "-d2s", "-s", "post_api.lua", url],
                        cwd=peer.proj, env=wrk_env, capture_output=True, check=False)  # fmt: skip

@@ -399,15 +399,7 @@ def run_wrk(args, token, customers):
         cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if gunicorn.poll() is not None:
-                    raise SystemExit(gunicorn.stderr.read().decode()[-2000:]) from None
-                time.sleep(0.3)
+        peer.wait_until_serving(gunicorn, port)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
             lua.write(LUA % {"customers": customers, "token": token})
         # Warm both workers (imports, first queries) before measuring.
