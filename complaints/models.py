@@ -80,7 +80,7 @@ from .models_sla import (
 )
 from .models_privacy import PersonalDataLog, PrivacyAction
 from .models_escalation import CaseEscalation, write_escalations
-from .models_similar import CaseSimilar
+from .models_similar import CaseSimilar, text_hash
 # isort: on
 
 __all__ = [
@@ -143,6 +143,7 @@ __all__ = [
     "normalize_member_no",
     "normalize_phone",
     "split_keywords",
+    "text_hash",
     "user_collaboration_case_ids",
     "user_department_ids",
     "validate_attachment",

@@ -9,10 +9,17 @@ suggestions API then show the first of those the reader may see that are still r
 closed. A row is a cache of work that can always be redone: missing, or for other text, the
 page picks live as it did before."""
 
+import hashlib
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .models_case import Case
+
+
+def text_hash(query):
+    """The fingerprint a pick keeps of the text it was made for."""
+    return hashlib.md5(query.encode(), usedforsecurity=False).hexdigest()
 
 
 class CaseSimilar(models.Model):
@@ -23,10 +30,10 @@ class CaseSimilar(models.Model):
         related_name="similar_precomputed",
         verbose_name=_("case"),
     )
-    # md5 of the text the candidates were picked for (complaints.search.case_query).
+    # text_hash of the text they were picked for (complaints.search.case_query).
     text_hash = models.CharField(_("text fingerprint"), max_length=32)
     # [[case id, relevance], …] best first: every candidate that ranks, for any reader.
-    candidates = models.JSONField(_("candidate cases"), default=list)
+    ranking = models.JSONField(_("similar cases, best first"), default=list)
     computed_at = models.DateTimeField(_("picked at"))
 
     class Meta:
@@ -34,4 +41,4 @@ class CaseSimilar(models.Model):
         verbose_name_plural = _("precomputed similar cases")
 
     def __str__(self):
-        return f"{self.case_id}: {len(self.candidates)}"
+        return f"{self.case_id}: {len(self.ranking)}"

@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("text_hash", models.CharField(max_length=32, verbose_name="text fingerprint")),
-                ("candidates", models.JSONField(default=list, verbose_name="candidate cases")),
+                ("ranking", models.JSONField(default=list, verbose_name="similar cases, best first")),
                 ("computed_at", models.DateTimeField(verbose_name="picked at")),
             ],
             options={

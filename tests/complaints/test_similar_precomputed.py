@@ -144,7 +144,7 @@ def test_a_pick_made_for_other_text_is_not_used(agent, handler, tech):
         # The row says it was picked for the invoice case's text (as if edited behind our back).
         CaseSimilar.objects.filter(case=current).update(
             text_hash=similar_store.text_hash(search.case_query(invoice)),
-            candidates=[[invoice.pk, 1.0]],
+            ranking=[[invoice.pk, 1.0]],
         )
         assert offered(current, handler)[0][0] == export.number
 
