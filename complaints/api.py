@@ -234,8 +234,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         # Role checks (sees_all_departments) read the user's groups once per transition and
-        # per visibility check; load them once per request.
-        prefetch_related_objects([request.user], "groups")
+        # per visibility check; load them once per request. Intake checks no role.
+        if self.action != "create":
+            prefetch_related_objects([request.user], "groups")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation, no user

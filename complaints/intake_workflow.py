@@ -10,11 +10,12 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from servicedesk.prepared import columns, instance, prepared_cursor
 from servicedesk.rota.models import ROTA_HORIZON_DAYS, Absence, RotaEntry, on_duty_q
 from servicedesk.staff import roles
 from servicedesk.staff.models import Membership, User
@@ -59,8 +60,9 @@ CUSTOMER_FIELDS = [
 
 
 def customer_find(*, phone="", email="", member_no=""):
-    """The customer these contact details belong to, or None. Member number is the strongest
-    key, then phone, then e-mail (all normalised)."""
+    """The customer these contact details belong to, or None, with `has_cases` (whether they
+    ever had a case: intake's "new customer?"). Member number is the strongest key, then
+    phone, then e-mail (all normalised). One prepared statement (servicedesk/prepared.py)."""
     keys = [
         ("member_no_normalized", normalize_member_no(member_no)),
         ("phone_normalized", normalize_phone(phone)),
@@ -69,20 +71,30 @@ def customer_find(*, phone="", email="", member_no=""):
     keys = [(f, v) for f, v in keys if v]
     if not keys:
         return None
-    q = Q()
-    for field, value in keys:
-        q |= Q(**{field: value})
-    found = list(
-        Customer.objects.filter(q, anonymized_at__isnull=True)
-        # Intake's "new customer?" answered in the same query.
-        .annotate(has_cases=Exists(Case.objects.filter(customer=OuterRef("pk"))))
-        .order_by("created_at")[:20]
-    )
+    with prepared_cursor() as cursor:
+        cursor.execute(_customer_find_sql(tuple(f for f, _ in keys)), [v for _, v in keys])
+        found = []
+        for row in cursor.fetchall():
+            customer = instance(Customer, row[:-1])
+            customer.has_cases = row[-1]
+            found.append(customer)
     for field, value in keys:
         for c in found:
             if getattr(c, field) == value:
                 return c
     return None
+
+
+@functools.cache
+def _customer_find_sql(fields):
+    quote = connection.ops.quote_name
+    selected = ", ".join(f"c.{quote(name)}" for name in columns(Customer))
+    matches = " OR ".join(f"c.{quote(f)} = %s" for f in fields)
+    return (
+        f"SELECT {selected}, EXISTS (SELECT 1 FROM {quote(Case._meta.db_table)} k "
+        f"WHERE k.customer_id = c.id) FROM {quote(Customer._meta.db_table)} c "
+        f"WHERE c.anonymized_at IS NULL AND ({matches}) ORDER BY c.created_at LIMIT 20"
+    )
 
 
 def customer_find_or_create(*, data):
@@ -122,7 +134,7 @@ def _next_number(now):
     intake at a time and sees the previous intake's assignment."""
     period = timezone.localtime(now).strftime("%Y%m")
     table = connection.ops.quote_name(CaseNumberSequence._meta.db_table)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (period, last) VALUES (%s, 1) "
             f"ON CONFLICT (period) DO UPDATE SET last = {table}.last + 1 RETURNING last",
@@ -181,7 +193,10 @@ def least_loaded_handler(department, now=None):
         department.pk, ops.adapt_datefield_value(today - horizon),
         ops.adapt_datefield_value(today + horizon), *ACTIVE_STATES,
     ]  # fmt: skip
-    return next(iter(User.objects.raw(sql, params)), None)
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else instance(User, row)
 
 
 @functools.cache
@@ -190,8 +205,9 @@ def _least_loaded_sql():
         return connection.ops.quote_name(model._meta.db_table)
 
     states = ", ".join(["%s"] * len(ACTIVE_STATES))
+    selected = ", ".join(f"u.{connection.ops.quote_name(c)}" for c in columns(User))
     return (
-        f"SELECT u.* FROM {table(User)} u "
+        f"SELECT {selected} FROM {table(User)} u "
         f"WHERE u.is_active AND EXISTS (SELECT 1 FROM {table(Membership)} m "
         "  WHERE m.user_id = u.id AND m.department_id = %s) "
         f"AND EXISTS (SELECT 1 FROM {table(User.groups.through)} ug "
@@ -206,6 +222,32 @@ def _least_loaded_sql():
         f"ORDER BY (SELECT COUNT(*) FROM {table(Case)} c "
         f"  WHERE c.assignee_id = u.id AND c.state IN ({states})), u.id "
         "LIMIT 1"
+    )
+
+
+@dataclass
+class _OpenSubject:
+    pk: int
+    subject: str
+
+
+def _open_subjects(customer, since):
+    """The customer's open cases received since `since` (newest 50), as (pk, subject), locked
+    until the intake commits so two intakes of the same customer de-duplicate in turn."""
+    with prepared_cursor() as cursor:
+        since = connection.ops.adapt_datetimefield_value(since)
+        cursor.execute(_open_subjects_sql(), [customer.pk, *ACTIVE_STATES, since])
+        return [_OpenSubject(*row) for row in cursor.fetchall()]
+
+
+@functools.cache
+def _open_subjects_sql():
+    quote = connection.ops.quote_name
+    states = ", ".join(["%s"] * len(ACTIVE_STATES))
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return (
+        f"SELECT id, subject FROM {quote(Case._meta.db_table)} WHERE customer_id = %s "
+        f"AND state IN ({states}) AND created_at >= %s ORDER BY created_at DESC LIMIT 50{lock}"
     )
 
 
@@ -266,14 +308,12 @@ def case_intake(
 
         if not customer_created:
             window_start = now - datetime.timedelta(days=settings.CASE_DEDUP_WINDOW_DAYS)
-            candidates = list(
-                Case.objects.select_for_update()
-                .filter(customer=cust, state__in=ACTIVE_STATES, created_at__gte=window_start)
-                .order_by("-created_at")[:50]
+            match = intake.best_duplicate(
+                subject, _open_subjects(cust, window_start), settings.CASE_DEDUP_SIMILARITY
             )
-            match = intake.best_duplicate(subject, candidates, settings.CASE_DEDUP_SIMILARITY)
             if match:
                 existing, score = match
+                existing = Case.objects.get(pk=existing.pk)  # locked by _open_subjects
                 contact = _absorb(
                     case=existing, channel=channel, subject=subject, text=text, similarity=score,
                     user=user, now=now,

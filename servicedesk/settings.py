@@ -148,6 +148,10 @@ else:
             options = DATABASES["default"].setdefault("OPTIONS", {})
             options["options"] = " ".join([options.get("options", ""), *settings_sql]).strip()
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Intake's hottest statements are prepared once per connection (servicedesk/prepared.py).
+# Turn off behind a pooler that does not keep prepared statements (PgBouncer before 1.21 in
+# transaction mode).
+DATABASE_PREPARED = env.bool("DATABASE_PREPARED", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------
@@ -414,7 +418,7 @@ DJANGO_CELERY_BEAT_TZ_AWARE = True
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "servicedesk.staff.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

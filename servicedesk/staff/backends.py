@@ -14,6 +14,8 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
+from servicedesk.prepared import prepared_cursor
+
 from .models import User
 
 
@@ -47,7 +49,7 @@ class PermissionBackend:
             if user_obj.is_superuser:
                 rows = Permission.objects.values_list("content_type__app_label", "codename")
             else:
-                with connection.cursor() as cursor:
+                with prepared_cursor() as cursor:
                     cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk])
                     rows = cursor.fetchall()
             user_obj._perm_cache = {f"{app}.{codename}" for app, codename in rows}
