@@ -93,6 +93,7 @@ from .api_technical import (  # noqa: F401 (re-exported)
     TechnicalRequestPermission,
     TechnicalRequestViewSet,
 )
+from .case_answer import case_data
 from .models import (
     RETURN_STEP_NAMES,
     TRANSITION_NAMES,
@@ -289,7 +290,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             case = Case.objects.for_list().get(pk=case.pk)
         context = {**self.get_serializer_context(), "absorbed": result.absorbed}
         return Response(
-            CaseSerializer(case, context=context).data,
+            case_data(case, context),  # = CaseSerializer(case, context=context).data
             status=status.HTTP_200_OK if result.absorbed else status.HTTP_201_CREATED,
         )
 
