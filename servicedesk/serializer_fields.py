@@ -17,12 +17,14 @@ _built = {}
 
 
 def _fresh(field):
-    """A new unbound field like `field`. A plain field is built again from its arguments
-    (DRF's own deep copy would also copy its choices, model field and defaults, which no
-    field changes); a nested serializer is deep-copied, so its children are its own."""
+    """A new unbound field like `field`. A plain field is a shallow copy of the one built
+    for the class: binding it (name, parent, source) sets its own attributes, and its
+    validators, choices and messages, which no field changes after it is built, are shared.
+    (Building it again from its arguments ran its __init__: validators, choice maps.)
+    A nested serializer is deep-copied, so its children are its own."""
     if isinstance(field, BaseSerializer):
         return copy.deepcopy(field)
-    return type(field)(*field._args, **field._kwargs)
+    return copy.copy(field)
 
 
 class CachedFieldsMixin:
