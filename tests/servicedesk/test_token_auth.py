@@ -22,7 +22,10 @@ def client(key, language="zh-hans"):
     return api
 
 
-def test_a_valid_token_names_its_person(make_user, department):
+@pytest.mark.parametrize("prepared", [True, False])
+def test_a_valid_token_names_its_person(make_user, department, settings, prepared):
+    """Also with prepared statements turned off (DATABASE_PREPARED=false, for a pooler)."""
+    settings.DATABASE_PREPARED = prepared
     agent = make_user("tok_agent", role=roles.AGENT, departments=[department])
     key = Token.objects.create(user=agent).key
     answer = client(key).get("/api/v1/cases/")
