@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from servicedesk.prepared import columns, instance, prepared_cursor
+from servicedesk.prepared import columns, insert, instance, prepared_cursor
 from servicedesk.rota.models import ROTA_HORIZON_DAYS, Absence, RotaEntry, on_duty_q
 from servicedesk.staff import roles
 from servicedesk.staff.models import Membership, User
@@ -425,11 +425,14 @@ def case_intake(
             )  # fmt: skip
         case_refresh_deadlines(case, now=now, breaches={})
         case.save()
-        contact = CaseContact.objects.create(
+        contact = CaseContact(
             case=case, channel=channel, received_at=now, subject=subject, raw_text=text,
             created_by=user,
         )  # fmt: skip
-        CaseEvent.objects.bulk_create(events)
+        # Prepared inserts (no post_save: nothing listens to contacts; the events' listeners
+        # hear case_events_bulk_created, as after any bulk insert).
+        insert([contact])
+        insert(events)
         case_events_bulk_created.send(sender=Case, events=events)
         if nobody_on_duty:
             CaseEvent.objects.create(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from knowledge import text
+from servicedesk import prepared
 from servicedesk.staff.models import Department
 
 from . import sla
@@ -422,7 +423,14 @@ class Case(EscalationScheduleMixin, ConcurrentTransitionMixin, models.Model):
         rel = Case.escalation.related
         if self._state.adding and not rel.is_cached(self):
             rel.set_cached_value(self, None)  # a new case has no escalation row yet
-        super().save(*args, **kwargs)
+        if self._state.adding and self.pk is None and not args and not kwargs:
+            # A new case: one prepared INSERT (servicedesk/prepared.py), not the ORM's insert
+            # built anew for ~50 columns on every intake. No pre_save/post_save is sent for a
+            # new case: nothing listens; intake sends case_created after the commit.
+            prepared.insert([self])
+            self._update_initial_state()  # the lifecycle's concurrency check, as save() does
+        else:
+            super().save(*args, **kwargs)
         if escalation and self.__dict__.get("_escalation_pending"):
             from .models_escalation import write_escalations
 

@@ -70,3 +70,53 @@ def _converters(model, vendor):
         if converters:
             found.append((i, column, converters))
     return found
+
+
+def insert(objs):
+    """Insert new rows for `objs` (unsaved instances of one model) in one prepared statement,
+    as bulk_create() does: each field's value as save() would write it (auto_now included),
+    primary keys set on the instances. No pre_save/post_save signal is sent: a caller uses it
+    only for models nothing listens to, or sends its own signal (intake's
+    case_events_bulk_created)."""
+    objs = list(objs)
+    if not objs:
+        return
+    model = type(objs[0])
+    if not connection.features.can_return_rows_from_bulk_insert:
+        model.objects.bulk_create(objs)
+        return
+    fields = _insert_fields(model)
+    params = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="insert")
+        params.extend(
+            field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields
+        )
+    with prepared_cursor() as cursor:
+        cursor.execute(_insert_sql(model, len(objs), connection.vendor), params)
+        keys = [row[0] for row in cursor.fetchall()]
+    for obj, key in zip(objs, keys, strict=True):
+        obj.pk = key
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+@functools.cache
+def _insert_fields(model):
+    returned = set(model._meta.db_returning_fields)
+    return [
+        f
+        for f in model._meta.local_concrete_fields
+        if f not in returned and not getattr(f, "generated", False)
+    ]
+
+
+@functools.cache
+def _insert_sql(model, count, vendor):
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(f.column) for f in _insert_fields(model))
+    row = "(" + ", ".join(["%s"] * len(_insert_fields(model))) + ")"
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES {', '.join([row] * count)} "
+        f"RETURNING {quote(model._meta.pk.column)}"
+    )
