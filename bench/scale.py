@@ -401,8 +401,8 @@ def empty_tables():
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE complaints_case, complaints_customer, callbacks_response "
-            "RESTART IDENTITY CASCADE"
+            "TRUNCATE complaints_case, complaints_customer, callbacks_response, "
+            "complaints_assigneeload RESTART IDENTITY CASCADE"
         )
 
 

@@ -152,7 +152,8 @@ def empty_tables():
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE complaints_case, complaints_customer, complaints_casenumbersequence, "
-            "staff_notification, staff_membership, staff_department RESTART IDENTITY CASCADE"
+            "complaints_assigneeload, staff_notification, staff_membership, staff_department "
+            "RESTART IDENTITY CASCADE"
         )
         # Seeded customers take ids 1…N (explicitly); customers the API creates come after.
         cursor.execute("ALTER TABLE complaints_customer ALTER COLUMN id RESTART WITH 100000000")
@@ -482,6 +483,10 @@ def escalation_again(args):
             cursor.execute(f"DELETE FROM {table} WHERE case_id = ANY(%s)", [ids])
         cursor.execute("DELETE FROM complaints_case WHERE id = ANY(%s)", [ids])
         cursor.execute("SET session_replication_role = DEFAULT")
+        # The triggers that keep each handler's active cases were off too.
+        from complaints.models_load import recount
+
+        recount()
         cursor.execute("DELETE FROM staff_notification")
         cursor.execute(
             "SELECT m.department_id, m.user_id FROM staff_membership m JOIN staff_user u "

@@ -25,6 +25,7 @@ from .case_edits import case_add_attachment
 from .deadlines import case_refresh_deadlines
 from .models import (
     ACTIVE_STATES,
+    AssigneeLoad,
     Attachment,
     Case,
     CaseContact,
@@ -39,6 +40,7 @@ from .models import (
     normalize_member_no,
     normalize_phone,
 )
+from .models_load import states_sql
 from .signals import case_contact_added, case_created, case_events_bulk_created, case_transitioned
 from .transitions import _apply_inputs, _assign_event_text, _do_transition
 
@@ -178,10 +180,13 @@ def least_loaded_handler(department, now=None):
 
     The same choice as least_loaded(handler_candidates(…)), written out in SQL: intake runs
     it on every case, and building that queryset cost more Python than everything else intake
-    does in the database. It restates the rota rule of servicedesk.rota.models.on_duty_q: a
+    does in the database. Each candidate's load is read from their row of
+    complaints_assigneeload (kept by triggers, complaints/models_load.py) instead of counted,
+    so it costs the same with 10 or 1,000 active cases each. It restates the rota rule of servicedesk.rota.models.on_duty_q: a
     change there is made here too — tests/complaints/test_intake_load.py holds the two to the
     same answers (inactive, absent, supervisors, load and ties; day and night shifts, another
-    department's shift, a department without a rota)."""
+    department's shift, a department without a rota), and so the kept loads to the counted
+    ones."""
     now = now or timezone.now()
     ops = connection.ops
     today = timezone.localtime(now).date()
@@ -191,7 +196,7 @@ def least_loaded_handler(department, now=None):
     params = [
         department.pk, roles.HANDLER, roles.AGENT, at, at, department.pk, at, at,
         department.pk, ops.adapt_datefield_value(today - horizon),
-        ops.adapt_datefield_value(today + horizon), *ACTIVE_STATES,
+        ops.adapt_datefield_value(today + horizon),
     ]  # fmt: skip
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
@@ -204,7 +209,6 @@ def _least_loaded_sql():
     def table(model):
         return connection.ops.quote_name(model._meta.db_table)
 
-    states = ", ".join(["%s"] * len(ACTIVE_STATES))
     selected = ", ".join(f"u.{connection.ops.quote_name(c)}" for c in columns(User))
     return (
         f"SELECT {selected} FROM {table(User)} u "
@@ -219,8 +223,8 @@ def _least_loaded_sql():
         "    AND r.department_id = %s AND r.starts_at <= %s AND r.ends_at > %s) "
         f"  OR NOT EXISTS (SELECT 1 FROM {table(RotaEntry)} r "
         "    WHERE r.department_id = %s AND r.date BETWEEN %s AND %s)) "
-        f"ORDER BY (SELECT COUNT(*) FROM {table(Case)} c "
-        f"  WHERE c.assignee_id = u.id AND c.state IN ({states})), u.id "
+        f"ORDER BY COALESCE((SELECT l.open_cases FROM {table(AssigneeLoad)} l "
+        "  WHERE l.user_id = u.id), 0), u.id "
         "LIMIT 1"
     )
 
@@ -236,18 +240,18 @@ def _open_subjects(customer, since):
     until the intake commits so two intakes of the same customer de-duplicate in turn."""
     with prepared_cursor() as cursor:
         since = connection.ops.adapt_datetimefield_value(since)
-        cursor.execute(_open_subjects_sql(), [customer.pk, *ACTIVE_STATES, since])
+        cursor.execute(_open_subjects_sql(), [customer.pk, since])
         return [_OpenSubject(*row) for row in cursor.fetchall()]
 
 
 @functools.cache
 def _open_subjects_sql():
     quote = connection.ops.quote_name
-    states = ", ".join(["%s"] * len(ACTIVE_STATES))
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     return (
         f"SELECT id, subject FROM {quote(Case._meta.db_table)} WHERE customer_id = %s "
-        f"AND state IN ({states}) AND created_at >= %s ORDER BY created_at DESC LIMIT 50{lock}"
+        f"AND state IN ({states_sql()}) AND created_at >= %s "
+        f"ORDER BY created_at DESC LIMIT 50{lock}"
     )
 
 

@@ -6,8 +6,8 @@ instance; `services.case_transition` locks the row, calls them, saves and writes
 timeline. The state field is protected: nothing assigns it directly.
 
 The models live in models_customers, models_intake, models_case, models_timeline,
-models_returns, models_sla, models_privacy, models_escalation and models_similar (choices in
-choices, the shared field and validator in fields); this module imports them all, so Django
+models_returns, models_sla, models_privacy, models_escalation, models_similar and models_load
+(choices in choices, the shared field and validator in fields); this module imports them all, so Django
 registers them, and re-exports every name, so complaints.models.X keeps working.
 """
 
@@ -81,6 +81,7 @@ from .models_sla import (
 from .models_privacy import PersonalDataLog, PrivacyAction
 from .models_escalation import CaseEscalation, write_escalations
 from .models_similar import CaseSimilar, text_hash
+from .models_load import AssigneeLoad
 # isort: on
 
 __all__ = [
@@ -98,6 +99,7 @@ __all__ = [
     "TRANSITION_NAMES",
     "URGENCY_RANK",
     "_NON_DIGIT",
+    "AssigneeLoad",
     "Attachment",
     "BoundedTextField",
     "Case",
