@@ -423,7 +423,8 @@ class Case(EscalationScheduleMixin, ConcurrentTransitionMixin, models.Model):
         rel = Case.escalation.related
         if self._state.adding and not rel.is_cached(self):
             rel.set_cached_value(self, None)  # a new case has no escalation row yet
-        if self._state.adding and self.pk is None and not args and not kwargs:
+        new = self._state.adding and self.pk is None and not args and not kwargs
+        if new:
             # A new case: one prepared INSERT (servicedesk/prepared.py), not the ORM's insert
             # built anew for ~50 columns on every intake. No pre_save/post_save is sent for a
             # new case: nothing listens; intake sends case_created after the commit.
@@ -434,7 +435,7 @@ class Case(EscalationScheduleMixin, ConcurrentTransitionMixin, models.Model):
         if escalation and self.__dict__.get("_escalation_pending"):
             from .models_escalation import write_escalations
 
-            write_escalations([self])
+            write_escalations([self], new=new)
 
     # --- rules about one case -----------------------------------------------------------
 

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk import prepared
+
 from .models_case import Case
 
 
@@ -43,12 +45,13 @@ class CaseEscalation(models.Model):
         return f"{self.case_id}: L{self.level}"
 
 
-def write_escalations(cases):
+def write_escalations(cases, *, new=False):
     """Write what was set on these saved cases' escalation_level / next_escalation_at into
     their escalation rows: one statement (an insert that updates a row already there) for the
     lot, and none for a case whose values equal its loaded row. A case whose row was not
     loaded (select_related("escalation")) writes only the values set on it, without reading
-    the row first. Keeps each case's cached row in step."""
+    the row first. Keeps each case's cached row in step. `new`: the cases were inserted in
+    this transaction, so none has a row yet: a plain prepared insert."""
     groups = {}
     for case in cases:
         pending = case.__dict__.get("_escalation_pending")
@@ -67,9 +70,12 @@ def write_escalations(cases):
         groups.setdefault(tuple(sorted(values)), []).append((case, values))
     for fields, items in groups.items():
         rows = [CaseEscalation(case_id=case.pk, **values) for case, values in items]
-        CaseEscalation.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["case"], update_fields=list(fields)
-        )
+        if new:
+            prepared.insert(rows)
+        else:
+            CaseEscalation.objects.bulk_create(
+                rows, update_conflicts=True, unique_fields=["case"], update_fields=list(fields)
+            )
         for (case, values), row in zip(items, rows, strict=True):
             if len(values) == 2:
                 case._escalation_written(row)
