@@ -182,9 +182,9 @@ def least_loaded_handler(department, now=None):
     it on every case, and building that queryset cost more Python than everything else intake
     does in the database. Each candidate's load is read from their row of
     complaints_assigneeload (kept by triggers, complaints/models_load.py) instead of counted,
-    so it costs the same with 10 or 1,000 active cases each. It restates the rota rule of servicedesk.rota.models.on_duty_q: a
-    change there is made here too — tests/complaints/test_intake_load.py holds the two to the
-    same answers (inactive, absent, supervisors, load and ties; day and night shifts, another
+    so it costs the same with 10 or 1,000 active cases each. It restates the rota rule of
+    servicedesk.rota.models.on_duty_q: a change there is made here too —
+    tests/complaints/test_intake_load.py holds the two to the same answers (inactive, absent, supervisors, load and ties; day and night shifts, another
     department's shift, a department without a rota), and so the kept loads to the counted
     ones."""
     now = now or timezone.now()

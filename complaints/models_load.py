@@ -3,11 +3,11 @@
 Intake gives a new case to the least-loaded handler on duty. Counting each candidate's active
 cases read every one of them (through a partial index), so its cost grew with the backlog,
 and a stale statistic could turn the count into a scan of all their cases. The count is kept
-here instead, one row per person who ever had an active case, by database triggers on the case
-table (migration 0024): a case created, deleted, reassigned or moved
-into or out of an active state adds or takes one, in the same transaction, whichever code or
-SQL statement changed it. `recount()` rebuilds the rows from the cases (after a bulk load that
-bypassed triggers).
+here instead, one row per person who ever had an active case, by database triggers on the
+case table (migration 0024): a case created, deleted, reassigned or moved into or out of an
+active state adds or takes one, in the same transaction, whichever code or SQL statement
+changed it. `recount()` rebuilds the rows from the cases (after a bulk load that bypassed
+triggers: PostgreSQL's session_replication_role = replica).
 """
 
 from django.db import connection, models

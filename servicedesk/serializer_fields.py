@@ -4,8 +4,8 @@ DRF's ModelSerializer introspects the model on every instance (field kwargs, val
 labels, choices): about a quarter of the Python time of an API create, where six such
 serializers are instantiated (input, output and the nested ones). The built fields depend
 only on the class and the active language, so they are built once per (class, language) and
-every instance gets fresh field instances made from the same arguments (a nested serializer
-is deep-copied, as DRF does), so an instance may still change its own fields.
+every instance gets its own copies of them (shallow for a plain field, deep for a nested
+serializer, as DRF does), so an instance may still change its own fields.
 """
 
 import copy

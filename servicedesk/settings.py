@@ -148,7 +148,8 @@ else:
             options = DATABASES["default"].setdefault("OPTIONS", {})
             options["options"] = " ".join([options.get("options", ""), *settings_sql]).strip()
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# Intake's hottest statements are prepared once per connection (servicedesk/prepared.py).
+# Intake's and API sign-in's statements are prepared once per connection
+# (servicedesk/prepared.py).
 # Turn off behind a pooler that does not keep prepared statements (PgBouncer before 1.21 in
 # transaction mode).
 DATABASE_PREPARED = env.bool("DATABASE_PREPARED", default=True)
