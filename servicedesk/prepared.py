@@ -20,12 +20,16 @@ from django.db import connection
 def prepared_cursor():
     if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED:
         return connection.cursor()
+    # As Django opens its own cursors (BaseDatabaseWrapper._cursor): a connection that failed
+    # its health check (CONN_HEALTH_CHECKS; the server restarted or ended it) is replaced first.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = connection.connection
     # Only server-binding cursors prepare; Django's own (client-binding) cursors never do,
     # so this leaves every other query as it was.
     raw.prepare_threshold = 0
-    return connection._prepare_cursor(_cursor_class()(raw))
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(_cursor_class()(raw))
 
 
 @functools.cache
