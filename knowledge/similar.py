@@ -23,6 +23,7 @@ sort. Instead:
 
 import itertools
 import math
+import time
 
 from django.db import connections, router
 from django.db.models import Q
@@ -67,9 +68,28 @@ def _sqlite_fts(connection, fts_table):
     return connection.vendor == "sqlite" and _sqlite_has_fts(connection, fts_table)
 
 
+# The planner's statistics change when ANALYZE runs (autovacuum: after a tenth of the table
+# has changed), so each process reads them at most once in this many seconds: a case page
+# and the suggestions then skip that statement (~1 ms).
+STATISTICS_SECONDS = 600
+_statistics = {}
+
+
 def _pg_statistics(connection, model, index_name):
     """(rows, {word: share of rows}, share below which words are not listed) from the planner
-    statistics of the full-text index, or None when the index has none yet."""
+    statistics of the full-text index, or None when the index has none yet. Read at most
+    once in STATISTICS_SECONDS per process and database."""
+    key = (connection.alias, connection.settings_dict["NAME"], index_name)
+    kept = _statistics.get(key)
+    now = time.monotonic()
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    stats = _read_pg_statistics(connection, model, index_name)
+    _statistics[key] = (now + STATISTICS_SECONDS, stats)
+    return stats
+
+
+def _read_pg_statistics(connection, model, index_name):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs "

@@ -41,6 +41,17 @@ def _fresh_webhook_subscribers():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_word_statistics():
+    # The planner's word statistics are kept in process memory for minutes; each test's
+    # tables are its own.
+    from knowledge import similar
+
+    similar._statistics.clear()
+    yield
+    similar._statistics.clear()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     # A request through the test client runs in this thread, and the language it activated
     # (a customer page in English, say) stays active after it: later code in the test

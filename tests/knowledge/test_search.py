@@ -135,3 +135,38 @@ def test_sqlite_triggers_come_back_after_a_migration_rebuilds_the_table(articles
     ensure_sqlite_triggers(using=connection.alias)
     Article.objects.filter(pk=articles["export"].pk).update(search_text="账号 无法 导出 月度 数据")
     assert search_articles("无法导出")[0] == Article.objects.get(pk=articles["export"].pk)
+
+
+@pytest.mark.postgres
+def test_the_word_statistics_are_read_once_in_a_while(articles, monkeypatch):
+    """The planner's word statistics change only when ANALYZE runs, so each process reads
+    them at most once in STATISTICS_SECONDS: the next case page or suggestions skip that
+    statement, and the same articles come back."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    from django.test.utils import CaptureQueriesContext
+
+    from knowledge import similar
+
+    def suggest():
+        with CaptureQueriesContext(connection) as queries:
+            found = similar.more_like_this(
+                Article.objects.filter(status=ArticleStatus.PUBLISHED),
+                "导出月度数据没有反应",
+                fts_table=search.FTS_TABLE,
+                index_name="article_search_gin",
+                title_field="title",
+            )
+        reads = [q["sql"] for q in queries.captured_queries if "pg_stats" in q["sql"]]
+        return [a.pk for a in found], len(reads), len(queries.captured_queries)
+
+    first, first_reads, first_total = suggest()
+    again, again_reads, again_total = suggest()
+    assert first and first == again
+    assert (first_reads, again_reads) == (1, 0)
+    assert again_total == first_total - 1
+    # Once the time is up they are read again.
+    monkeypatch.setattr(similar, "STATISTICS_SECONDS", 0)
+    similar._statistics.clear()
+    suggest()
+    assert suggest()[1] == 1
