@@ -42,3 +42,37 @@ def test_the_navigation_speaks_each_readers_language(client, make_user):
     assert "Routing rules" in page and "分派规则" not in page
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
     assert "分派规则" in sidebar(client)
+
+
+def test_the_kept_sidebar_marks_the_page_being_read_as_djangos_own_does(client, make_user):
+    """The sidebar's HTML is rendered once per app list and current page and then reused:
+    on every page it is what Django's own nav_sidebar.html renders, the current app and
+    model marked, also on a page read a second time and after another page."""
+    from pathlib import Path
+
+    import django
+    from django.template import engines
+
+    own = (
+        Path(django.__file__).parent / "contrib/admin/templates/admin/nav_sidebar.html"
+    ).read_text()
+    django_sidebar = engines["django"].from_string(own)
+    client.force_login(make_user("manager_m", role=roles.MANAGER))
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    pages = [
+        reverse("admin:complaints_case_changelist"),
+        reverse("admin:complaints_customer_changelist"),
+        reverse("admin:knowledge_article_changelist"),
+        reverse("admin:staff_notification_changelist"),
+        reverse("admin:complaints_case_changelist"),
+    ]
+    for url in pages:
+        response = client.get(url)
+        html = response.content.decode()
+        start = html.index('<button class="sticky toggle-nav-sidebar"')
+        end = html.index("</nav>", start) + len("</nav>")
+        expected = django_sidebar.render(
+            {"available_apps": response.context["available_apps"]}, response.wsgi_request
+        )
+        assert html[start:end] == expected.strip(), url
+        assert html[start:end].count("current-model") == 1, url
