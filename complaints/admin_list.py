@@ -3,6 +3,7 @@ assignment. Mixed into CaseAdmin (complaints/admin.py).
 """
 
 import datetime
+import html
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -15,7 +16,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -45,6 +47,12 @@ from .models import (
     display_phone,
     user_department_ids,
 )
+
+
+def _escape(value):
+    """Django's escape() without its lazy-string wrapper: html.escape of the text."""
+    return html.escape(str(value))
+
 
 # A deadline's state is said in words and a sign, never by colour alone (WCAG 1.4.1).
 DUE_SIGNS = {"overdue": "⚠ ", "soon": "⏰ ", "ok": "", "done": "✓ "}
@@ -407,6 +415,11 @@ class CaseListMixin:
             format_html(_("Select this object for an action - {}"), str(obj)),
         )
 
+    # The columns below write their HTML with f-strings and _escape(), not format_html: the
+    # same markup for a fraction of the time (format_html escapes through lazy-aware
+    # wrappers, ~2,700 calls for a 50-row page). Every value from a case or a translation
+    # is escaped.
+
     @admin.display(description=gettext_lazy("case"), ordering="number")
     def case_column(self, obj):
         """Number and urgency on the first line, the subject below (cut to two lines by the
@@ -421,17 +434,14 @@ class CaseListMixin:
             ]
         )
         urgency = _label("urgency", obj.urgency)
-        return format_html(
-            '<span class="sd-case" title="{}"><strong>{}</strong> {}'
-            '<span class="sd-subject">{}</span></span>',
-            details,
-            obj.number,
-            badge(
-                urgency,
-                URGENCY_COLOURS.get(obj.urgency, "#6b7280"),
-                title=_("urgency: %(urgency)s") % {"urgency": urgency},
-            ),
-            obj.subject,
+        urgency_badge = badge(
+            urgency,
+            URGENCY_COLOURS.get(obj.urgency, "#6b7280"),
+            title=_("urgency: %(urgency)s") % {"urgency": urgency},
+        )
+        return mark_safe(
+            f'<span class="sd-case" title="{_escape(details)}"><strong>{_escape(obj.number)}'
+            f'</strong> {urgency_badge}<span class="sd-subject">{_escape(obj.subject)}</span></span>'
         )
 
     @admin.display(description=gettext_lazy("state"), ordering="state")
@@ -448,38 +458,30 @@ class CaseListMixin:
             now = timezone.now()
             state = due_state(obj.current_due, now)
             stage = STAGE_LABELS.get(obj.current_stage, obj.current_stage)
+            title = f"{stage} · {timezone.localtime(obj.current_due):%Y-%m-%d %H:%M}"
             parts.append(
-                format_html(
-                    '<span class="sd-badge sd-due sd-due-{}" style="background:{}" title="{}">'
-                    '<span aria-hidden="true">{}</span>{}</span>',
-                    state,
-                    DUE_COLOURS[state],
-                    f"{stage} · {timezone.localtime(obj.current_due):%Y-%m-%d %H:%M}",
-                    DUE_SIGNS[state],
-                    compact_time_left(obj.current_due, now),
-                )
+                f'<span class="sd-badge sd-due sd-due-{state}" style="background:'
+                f'{DUE_COLOURS[state]}" title="{_escape(title)}"><span aria-hidden="true">'
+                f"{DUE_SIGNS[state]}</span>{_escape(compact_time_left(obj.current_due, now))}"
+                "</span>"
             )
         else:
             parts.append("—")
-        if obj.escalation_level:
+        level = obj.escalation_level
+        if level:
             parts.append(
-                format_html(
-                    '<span class="sd-badge sd-escalation" style="background:{}" title="{}">'
-                    "{}</span>",
-                    ESCALATION_COLOURS.get(obj.escalation_level, ESCALATION_COLOURS[2]),
-                    _("escalation level %(level)s") % {"level": obj.escalation_level},
-                    _("level %(level)s escalated") % {"level": obj.escalation_level},
-                )
+                '<span class="sd-badge sd-escalation" style="background:'
+                f'{ESCALATION_COLOURS.get(level, ESCALATION_COLOURS[2])}" title="'
+                f'{_escape(_("escalation level %(level)s") % {"level": level})}">'
+                f"{_escape(_('level %(level)s escalated') % {'level': level})}</span>"
             )
         if obj.deadlines_provisional:
             parts.append(
-                format_html(
-                    '<span class="sd-chip sd-provisional" title="{}">{}</span>',
-                    Case._meta.get_field("deadlines_provisional").help_text,
-                    _("provisional"),
-                )
+                '<span class="sd-chip sd-provisional" title="'
+                f'{_escape(Case._meta.get_field("deadlines_provisional").help_text)}">'
+                f"{_escape(_('provisional'))}</span>"
             )
-        return format_html_join(" ", "{}", ((p,) for p in parts))
+        return mark_safe(" ".join(parts))
 
     @admin.display(description=gettext_lazy("handled by"), ordering="assignee__username")
     def handled_by(self, obj):

@@ -49,3 +49,21 @@ def test_a_column_that_is_not_a_function_is_left_to_django(client, supervisor, q
     cl.list_display = [*cl.list_display, "number"]  # a model field
     assert [list(row) for row in rows(cl)] == [list(row) for row in results(cl)]
     assert any("field-number" in cell for cell in rows(cl)[0])
+
+
+def test_what_a_customer_wrote_is_escaped_in_every_cell(client, supervisor, department):
+    from .helpers import intake
+
+    subject = '<img src=x onerror="alert(1)">&订单'
+    intake(
+        department=department,
+        subject=subject,
+        customer={"name": "<b>王&伟</b>", "phone": "13912345678"},
+    )
+    client.force_login(supervisor)
+    html = table(client.get(CHANGELIST).content.decode())
+    assert "<img" not in html and "<b>" not in html
+    escaped = "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;订单"
+    assert f'<span class="sd-subject">{escaped}</span>' in html
+    assert f'title="{escaped} · ' in html  # the tooltip, an attribute
+    assert "&lt;b&gt;王&amp;伟&lt;/b&gt;" in html
