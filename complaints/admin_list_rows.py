@@ -5,9 +5,9 @@ For each cell Django resolves the column by name again (a model field lookup tha
 every column here: they are all functions), builds its CSS class and wraps it through two
 format_html calls — ~40 % of rendering a 50-row page. Here a column is resolved once per page
 and each cell written with one format string. Only what the case list uses is supported —
-columns that are functions (ModelAdmin methods or callables) and one link column — anything
-else falls back to Django's own (`rows()` returns None). tests/complaints/test_admin_list_rows.py
-holds the output to Django's byte for byte."""
+columns that are functions (ModelAdmin methods or callables) and link columns, no editable
+columns nor popups — anything else is left to Django (`rows()` returns Django's own rows).
+tests/complaints/test_admin_list_rows.py holds the output to Django's byte for byte."""
 
 import datetime
 

@@ -68,8 +68,6 @@ APP_LISTS_KEPT = 256
 _app_lists = {}
 # Rendered navigation sidebars (navigation_html): app lists × the page marked current.
 NAVIGATION_KEPT = 4096
-
-
 _navigation = {}
 
 
