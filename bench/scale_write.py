@@ -27,8 +27,9 @@ under --peer-dir, its database hd_100000 with 100,000 tickets) the way its serve
 does — its gunicorn, 2 sync workers, `wrk -t1` with its post_api.lua, same connections and
 seconds as ours — and prints its req/s, CPU per create and the ratio ours / peer.
 
-Needs Debian's `wrk` (apt-get install wrk). Each department has 8 handlers; the open backlog
-is a fixed 2,000 cases spread over them (a desk's backlog does not grow with its history).
+The cache is Redis db 14 (`REDIS_URL`), as in production. Needs Debian's `wrk` (apt-get
+install wrk). Each department has 8 handlers; the open backlog is a fixed 2,000 cases spread
+over them (a desk's backlog does not grow with its history).
 """
 
 import argparse
@@ -50,9 +51,12 @@ sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BASE_DIR / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sd_bench_write")
-# Tasks enqueued after commit stay in each process; the cache is the database's.
+# Tasks enqueued after commit stay in each process. The cache is the one production runs
+# with, Redis (db 14; intake reads its rules' version token there on every create), not the
+# database table of `make run`; REDIS_URL= (empty) measures with that table instead.
 os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
-os.environ.pop("REDIS_URL", None)
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("CACHE_KEY_PREFIX", "bench_write")
 
 DEPARTMENTS = [  # (code, name, category routed there)
     ("bw-product", "产品部（压测）", "product"),
