@@ -66,8 +66,10 @@ MODEL_ORDER = [
 # roles × languages; emptied if it ever grows past this.
 APP_LISTS_KEPT = 256
 _app_lists = {}
-# Rendered navigation sidebars (navigation_html): app lists × the page marked current.
-NAVIGATION_KEPT = 4096
+# Rendered navigation sidebars (navigation_html): app lists × the page marked current, each
+# 12–28 KB; emptied past this many (at most ~14 MB a process; a desk's few roles and the
+# pages they open keep far fewer).
+NAVIGATION_KEPT = 512
 _navigation = {}
 
 
