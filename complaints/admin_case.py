@@ -12,7 +12,6 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from knowledge.models import Article, ArticleCategory, PlanRevision
-from servicedesk.staff.models import User
 
 from . import privacy, search, services
 from .admin_common import (
@@ -59,15 +58,10 @@ class CasePageMixin:
             case = self.get_queryset(request).get(pk=int(object_id))
         except (Case.DoesNotExist, ValueError, TypeError):
             return None
-        people = {case.created_by_id, case.satisfaction_waived_by_id} - {None}
-        if people:
-            found = User.objects.in_bulk(people)
-            for field in ("created_by", "satisfaction_waived_by"):
-                person = found.get(getattr(case, f"{field}_id"))
-                if person is not None:
-                    Case._meta.get_field(field).set_cached_value(case, person)
         prefetch_related_objects(
             [case],
+            "created_by",
+            "satisfaction_waived_by",  # no query unless it was waived
             Prefetch("plan_revision", queryset=PlanRevision.objects.select_related("plan")),
         )
         return case

@@ -126,7 +126,6 @@ class ServiceDeskAdminSite(admin.AdminSite):
         if apps is None:
             if len(_app_lists) >= APP_LISTS_KEPT:
                 _app_lists.clear()
-                _navigation.clear()
             apps = _app_lists[key] = self._ordered_app_list(request, app_label)
         return apps
 

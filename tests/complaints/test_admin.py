@@ -666,8 +666,9 @@ CASE_PAGE_QUERIES = 23
 CASE_PAGE_QUERIES += 5
 # +1: the notification bell in the header (its count and newest few in one query).
 CASE_PAGE_QUERIES += 1
-# +2: the people (registered by, satisfaction waived by) and the return request read by key
-# instead of joined to the case: each join cost the case's query ~1 ms at 1M cases.
+# +2: who registered the case and its return request read by key instead of joined to the
+# case (each join cost the case's query ~1 ms at 1M cases); who waived the satisfaction step
+# too, on the rare case where someone did.
 CASE_PAGE_QUERIES += 2
 # +1 on PostgreSQL: a select's choices read through a server-side cursor (its DECLARE is
 # counted as a statement of its own).

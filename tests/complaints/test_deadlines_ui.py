@@ -484,8 +484,9 @@ CASE_PAGE_QUERIES = 23
 # +5 with the channels' reply box: the conversation (last e-mail, last WeChat message, the
 # follower), the standard replies to insert, and the replies sent.
 CASE_PAGE_QUERIES += 5
-# +2: the people (registered by, satisfaction waived by) and the return request read by key
-# instead of joined to the case: each join cost the case's query ~1 ms at 1M cases.
+# +2: who registered the case and its return request read by key instead of joined to the
+# case (each join cost the case's query ~1 ms at 1M cases); who waived the satisfaction step
+# too, on the rare case where someone did.
 CASE_PAGE_QUERIES += 2
 DETAIL_QUERIES = 14
 
