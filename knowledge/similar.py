@@ -16,6 +16,8 @@ sort. Instead:
    rows between them (at least two): a row must hold two of them (one when
    the query has only one), which the GIN index (FTS5 on SQLite) answers from short posting
    lists; the scan stops after CANDIDATES rows (no ORDER BY: sorting would read them all).
+   When too few rows hold two, rows holding one of the three rarest are added; a word that
+   many rows hold is then looked for among the newest COMMON_WINDOW rows only.
 3. Those few rows are ranked in Python: the summed weight of the query words each holds, half
    as much again for words in its title; `relevance` is that as a share (0–1) of the most a
    row could score, so it reads the same for every query and no raw score is shown.
@@ -26,8 +28,9 @@ import math
 import time
 
 from django.db import connections, router
-from django.db.models import Q
+from django.db.models import Max, Q, TextField, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Concat
 
 from . import text
 
@@ -47,6 +50,11 @@ DISTINCTIVE_TERMS = 8
 POSTINGS_SHARE = 0.1
 MIN_POSTINGS = 20_000
 CANDIDATES = 100
+# A word alone (_holding_one) held by at least MIN_POSTINGS rows and COMMON_SHARE of them is
+# looked for among the newest COMMON_WINDOW rows (by key) only, in their stored words, rather
+# than through the full-text index: those rows may be expected to hold 200 of them.
+COMMON_SHARE = 0.01
+COMMON_WINDOW = 20_000
 COUNT_CAP = 5000
 TITLE_WEIGHT = 0.5
 # A row sharing less than this share of the query's weight is not shown: it only shares words.
@@ -232,16 +240,52 @@ def _rare_words(tokens, rows, found, unlisted, *, own=0):
     return picked + others[: DISTINCTIVE_TERMS - len(picked)]
 
 
+def _holding_one(queryset, connection, words, rows, found, fts_table, wanted):
+    """Up to `wanted` rows of `queryset` holding one of `words`, through the full-text index;
+    on PostgreSQL, a word held by many rows (see COMMON_WINDOW) among the newest rows, newest
+    first, in their stored words. For 咨询 in 5 % of a million cases the index reads its whole
+    posting list (50,000 rows, 11 ms), and PostgreSQL's own plan, a scan recomputing each
+    row's words until a hundred match, costs 20 ms; ~2,000 of the newest rows hold a hundred
+    (2 ms), and when none of them does the scan ends at the window (~15 ms). One query; with
+    a common word, one more for the newest key and one for the window."""
+    common = []
+    if connection.vendor == "postgresql":
+        many = max(MIN_POSTINGS, COMMON_SHARE * rows)
+        common = [w for w in words if found[w] >= many]
+    rare = [[w] for w in words if w not in common]
+    out = []
+    if rare:
+        out = list(_match(queryset, connection, rare, fts_table).order_by()[:wanted])
+    if common and len(out) < wanted:
+        newest = queryset.model._base_manager.using(connection.alias).aggregate(n=Max("pk"))["n"]
+        if newest is None:  # emptied since the statistics were taken
+            return out
+        # search_text is the space-joined words: a word is held when " word " is in it.
+        held = Q()
+        for word in common:
+            held |= Q(padded_words__contains=f" {word} ")
+        more = (
+            queryset.exclude(pk__in=[row.pk for row in out])
+            .filter(pk__gte=newest - COMMON_WINDOW)
+            .alias(padded_words=Concat(Value(" "), "search_text", Value(" "),
+                                       output_field=TextField()))
+            .filter(held)
+            .order_by("-pk")
+        )  # fmt: skip
+        out += list(more[: wanted - len(out)])
+    return out
+
+
 def more_like_this(
     queryset, query, *, fts_table, index_name, title_field, limit=5, own=0, visible=None
 ):
     """The `limit` rows of `queryset` most like `query` (text), best first, each with
-    `relevance` in 0..1; `own` is 1 when the query is a row of the same table. Two or three
-    queries: word statistics, then at most CANDIDATES rows (in two steps when few rows share
-    two words). `visible`, when given, takes the candidates' primary keys and returns those
-    the reader may see (one more query): applied to the candidates rather than to the scan,
-    whose LIMIT would otherwise read the whole table for a reader who sees few of the rows
-    that match."""
+    `relevance` in 0..1; `own` is 1 when the query is a row of the same table. Two to five
+    queries: word statistics (none when read lately), then at most CANDIDATES rows (in more
+    steps when few rows share two words: _holding_one). `visible`, when given, takes the
+    candidates' primary keys and returns those the reader may see (one more query): applied
+    to the candidates rather than to the scan, whose LIMIT would otherwise read the whole
+    table for a reader who sees few of the rows that match."""
     tokens = query_tokens(query)
     if not tokens:
         return []
@@ -261,9 +305,10 @@ def more_like_this(
     if len(candidates) < limit and len(distinctive) > 1:
         # Too few rows share two rare words: one of the three rarest will do.
         seen = {c.pk for c in candidates}
-        singles = [[t] for t in distinctive[:3]]
-        more = _match(queryset.exclude(pk__in=seen), connection, singles, fts_table)
-        candidates += list(more.order_by()[: CANDIDATES - len(candidates)])
+        candidates += _holding_one(
+            queryset.exclude(pk__in=seen), connection, distinctive[:3], rows, found,
+            fts_table, CANDIDATES - len(candidates),
+        )  # fmt: skip
     if visible is not None and candidates:
         kept = visible([c.pk for c in candidates])
         candidates = [c for c in candidates if c.pk in kept]

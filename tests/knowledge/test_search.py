@@ -137,6 +137,17 @@ def test_sqlite_triggers_come_back_after_a_migration_rebuilds_the_table(articles
     assert search_articles("无法导出")[0] == Article.objects.get(pk=articles["export"].pk)
 
 
+def _like_articles(query, limit=5):
+    """The published articles most like `query` (knowledge.similar), best first."""
+    from knowledge import similar
+
+    return similar.more_like_this(
+        Article.objects.filter(status=ArticleStatus.PUBLISHED), query,
+        fts_table=search.FTS_TABLE, index_name="article_search_gin", title_field="title",
+        limit=limit,
+    )  # fmt: skip
+
+
 @pytest.mark.postgres
 def test_the_word_statistics_are_read_once_in_a_while(articles, monkeypatch):
     """The planner's word statistics change only when ANALYZE runs, so each process reads
@@ -150,13 +161,7 @@ def test_the_word_statistics_are_read_once_in_a_while(articles, monkeypatch):
 
     def suggest():
         with CaptureQueriesContext(connection) as queries:
-            found = similar.more_like_this(
-                Article.objects.filter(status=ArticleStatus.PUBLISHED),
-                "导出月度数据没有反应",
-                fts_table=search.FTS_TABLE,
-                index_name="article_search_gin",
-                title_field="title",
-            )
+            found = _like_articles("导出月度数据没有反应")
         reads = [q["sql"] for q in queries.captured_queries if "pg_stats" in q["sql"]]
         return [a.pk for a in found], len(reads), len(queries.captured_queries)
 
@@ -170,3 +175,46 @@ def test_the_word_statistics_are_read_once_in_a_while(articles, monkeypatch):
     similar._statistics.clear()
     suggest()
     assert suggest()[1] == 1
+
+
+@pytest.mark.postgres
+def test_a_common_word_alone_is_looked_for_among_the_newest_rows(manager, monkeypatch):
+    """At a million rows, when no two picking words share a row (a case's own number and
+    咨询, which one case in twenty holds), rows holding 咨询 alone are looked for among the
+    newest COMMON_WINDOW rows, newest first, by their stored words: a row holding 咨询台 does
+    not hold 咨询, a draft is not asked for, and older rows are not read."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    from knowledge import similar
+
+    def make(title, status=ArticleStatus.PUBLISHED):
+        return services.article_create(
+            user=manager, title=title, body="请按流程办理。", category="faq", status=status
+        )
+
+    old = [make(f"咨询{topic}的办理流程") for topic in ("退款", "发票", "积分")]
+    draft = make("咨询退货的草稿", status=ArticleStatus.DRAFT)
+    newer = make("咨询换货的办理流程")
+    desk = make("咨询台的位置")
+    newest = make("咨询维修的办理流程")
+    assert [a.pk for a in old] + [draft.pk, newer.pk, desk.pk, newest.pk] == list(
+        range(old[0].pk, old[0].pk + 7)
+    )
+    # What PostgreSQL's statistics would say of a million articles: 咨询 in 6 % of them,
+    # the query's number in none listed (rare).
+    key = (connection.alias, connection.settings_dict["NAME"], "article_search_gin")
+    similar._statistics[key] = (float("inf"), (1_000_000, {"咨询": 0.06}, 0.0001))
+    monkeypatch.setattr(similar, "COMMON_WINDOW", newest.pk - draft.pk)
+
+    def suggest():
+        return [a.title for a in _like_articles("咨询 20261204", limit=10)]
+
+    assert suggest() == ["咨询维修的办理流程", "咨询换货的办理流程"]
+    everywhere = sorted([a.title for a in old] + [newer.title, newest.title])
+    # With a window over every row, the older ones are found too.
+    monkeypatch.setattr(similar, "COMMON_WINDOW", 100)
+    assert sorted(suggest()) == everywhere
+    # A word in 1 % of a million rows (10,000) is read through the full-text index: every row.
+    monkeypatch.setattr(similar, "COMMON_WINDOW", newest.pk - draft.pk)
+    similar._statistics[key] = (float("inf"), (1_000_000, {"咨询": 0.01}, 0.0001))
+    assert sorted(suggest()) == everywhere
