@@ -6,7 +6,7 @@ import io
 import pytest
 from django.db import connection
 
-from knowledge import search, services
+from knowledge import search, services, similar
 from knowledge.models import Article, ArticleStatus
 from knowledge.search import query_tokens, search_articles
 
@@ -139,8 +139,6 @@ def test_sqlite_triggers_come_back_after_a_migration_rebuilds_the_table(articles
 
 def _like_articles(query, limit=5):
     """The published articles most like `query` (knowledge.similar), best first."""
-    from knowledge import similar
-
     return similar.more_like_this(
         Article.objects.filter(status=ArticleStatus.PUBLISHED), query,
         fts_table=search.FTS_TABLE, index_name="article_search_gin", title_field="title",
@@ -156,8 +154,6 @@ def test_the_word_statistics_are_read_once_in_a_while(articles, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's planner statistics")
     from django.test.utils import CaptureQueriesContext
-
-    from knowledge import similar
 
     def suggest():
         with CaptureQueriesContext(connection) as queries:
@@ -185,7 +181,6 @@ def test_a_common_word_alone_is_looked_for_among_the_newest_rows(manager, monkey
     not hold 咨询, a draft is not asked for, and older rows are not read."""
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's planner statistics")
-    from knowledge import similar
 
     def make(title, status=ArticleStatus.PUBLISHED):
         return services.article_create(
