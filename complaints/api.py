@@ -285,9 +285,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         serializer.is_valid(raise_exception=True)
         with service_errors():
             result = services.case_intake(user=request.user, **serializer.validated_data)
-        case = result.case  # a new case holds its customer, department and assignee
-        if result.absorbed:
-            case = Case.objects.for_list().get(pk=case.pk)
+        # A new case holds its customer, department and assignee; an absorbing one was read
+        # with them (Case.objects.for_list()).
+        case = result.case
         context = {**self.get_serializer_context(), "absorbed": result.absorbed}
         return Response(
             case_data(case, context),  # = CaseSerializer(case, context=context).data

@@ -103,6 +103,24 @@ def test_the_api_answers_intake_as_the_serializer_would(agent, handler):
             assert got == expected
 
 
+def test_an_absorbed_contact_later_answers_with_the_case_as_it_now_is(agent):
+    """The absorbing case is answered as read with the contact (not read again): its version
+    and last change are the second contact's, as a fresh read shows them."""
+    client = client_for(agent, "zh-hans")
+    body = {**BODY, "customer": {"name": "钱女士", "phone": "13700002222", "email": ""}}
+    with time_machine.travel(START, tick=False):
+        first = client.post("/api/v1/cases/", body, format="json")
+    later = START + datetime.timedelta(hours=2, minutes=5)
+    with time_machine.travel(later, tick=False):
+        again = client.post("/api/v1/cases/", body, format="json")
+        assert (first.status_code, again.status_code) == (201, 200)
+        case = Case.objects.for_list().get(number=first.json()["number"])
+        assert again.json() == CaseSerializer(case, context=contexts(agent, absorbed=True)).data
+    assert again.json()["version"] == first.json()["version"] + 1
+    assert again.json()["updated_at"] != first.json()["updated_at"]
+    assert case.updated_at == later
+
+
 def test_unassigned_case_has_no_department_or_assignee(agent):
     result = services.case_intake(
         channel="phone", customer={"name": "李先生", "phone": "13900001111"},

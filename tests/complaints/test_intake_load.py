@@ -207,6 +207,20 @@ def test_an_api_create_costs_at_most_12_queries(agent, make_user):
     assert all(c.state == State.ASSIGNED for c in cases)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_contact_absorbed_through_the_api_costs_at_most_8_queries(agent):
+    """Token and permissions, the customer, their open cases, the absorbing case with what
+    the answer shows, the contact, its timeline entry and the case's new version."""
+    client = client_for(agent)
+    customer = {"name": "老客户", "phone": "13900000003"}
+    first = client.post(CASES, body(customer=customer), format="json")
+    with CaptureQueriesContext(connection) as queries:
+        again = client.post(CASES, body(customer=customer), format="json")
+    assert again.status_code == 200 and again.json()["absorbed"] is True
+    assert again.json()["number"] == first.json()["number"]
+    assert len(statements(queries)) <= 8, "\n".join(statements(queries))
+
+
 # --- the active rules, cached per process ------------------------------------------------
 
 
