@@ -14,22 +14,30 @@ an ordinary cursor. Queries through it are still counted and logged as Django's 
 import functools
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+
+
+def _connection():
+    """The default connection itself, not the `connection` proxy, whose every attribute is
+    a lookup in a context-local store: these functions read it dozens of times per statement
+    (each field's value is prepared with it)."""
+    return connections[DEFAULT_DB_ALIAS]
 
 
 def prepared_cursor():
-    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED:
-        return connection.cursor()
+    conn = _connection()
+    if conn.vendor != "postgresql" or not settings.DATABASE_PREPARED:
+        return conn.cursor()
     # As Django opens its own cursors (BaseDatabaseWrapper._cursor): a connection that failed
     # its health check (CONN_HEALTH_CHECKS; the server restarted or ended it) is replaced first.
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    raw = connection.connection
+    conn.close_if_health_check_failed()
+    conn.ensure_connection()
+    raw = conn.connection
     # Only server-binding cursors prepare; Django's own (client-binding) cursors never do,
     # so this leaves every other query as it was.
     raw.prepare_threshold = 0
-    with connection.wrap_database_errors:
-        return connection._prepare_cursor(_cursor_class()(raw))
+    with conn.wrap_database_errors:
+        return conn._prepare_cursor(_cursor_class()(raw))
 
 
 @functools.cache
@@ -56,13 +64,14 @@ def columns(model):
 def instance(model, row):
     """A `model` instance from a row of its columns (in `columns(model)` order), converted as
     the ORM converts what it reads (SQLite's dates arrive as text, for one)."""
+    conn = _connection()
     values = list(row)
-    for i, column, converters in _converters(model, connection.vendor):
+    for i, column, converters in _converters(model, conn.vendor):
         value = values[i]
         for convert in converters:
-            value = convert(value, column, connection)
+            value = convert(value, column, conn)
         values[i] = value
-    return model.from_db(connection.alias, columns(model), values)
+    return model.from_db(conn.alias, columns(model), values)
 
 
 @functools.cache
@@ -86,23 +95,22 @@ def insert(objs):
     if not objs:
         return
     model = type(objs[0])
-    if not connection.features.can_return_rows_from_bulk_insert:
+    conn = _connection()
+    if not conn.features.can_return_rows_from_bulk_insert:
         model.objects.bulk_create(objs)
         return
     fields = _insert_fields(model)
     params = []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="insert")
-        params.extend(
-            field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields
-        )
+        params.extend(field.get_db_prep_save(field.pre_save(obj, True), conn) for field in fields)
     with prepared_cursor() as cursor:
-        cursor.execute(_insert_sql(model, len(objs), connection.vendor), params)
+        cursor.execute(_insert_sql(model, len(objs), conn.vendor), params)
         keys = [row[0] for row in cursor.fetchall()]
     for obj, key in zip(objs, keys, strict=True):
         obj.pk = key
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = conn.alias
 
 
 @functools.cache
