@@ -7,6 +7,7 @@ restated on purpose, like `deadlines_data`: tests/complaints/test_case_answer.py
 equal (new, absorbed, unassigned, resolved, escalated and overdue cases; masked and unmasked
 customers), so a field added to CaseSerializer and not here fails there."""
 
+from .choices import State, label
 from .serializers import _DATETIME, can_see_personal_data, deadlines_data, response_now
 
 
@@ -22,7 +23,7 @@ def case_data(case, context):
     return {
         "number": case.number,
         "state": case.state,
-        "state_display": case.get_state_display(),
+        "state_display": label(State, case.state),
         "version": case.version,
         "channel": case.channel,
         "type": case.type,

@@ -4,6 +4,18 @@ kinds and tiers, and the case's states."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+
+def label(choices, value):
+    """What a field with these choices shows for `value` (its get_FOO_display()), in the
+    active language, found in the enumeration's own map: Django's get_FOO_display rebuilds
+    the field's whole choice map on every call, which intake and its answer do on every
+    case."""
+    try:
+        return str(choices(value).label)
+    except ValueError:  # not one of the choices: shown as it is, as Django does
+        return value
+
+
 # --- choices ----------------------------------------------------------------------------
 
 

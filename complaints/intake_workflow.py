@@ -22,6 +22,7 @@ from servicedesk.staff.models import Membership, User
 
 from . import intake
 from .case_edits import case_add_attachment
+from .choices import Channel, label
 from .deadlines import case_refresh_deadlines
 from .models import (
     ACTIVE_STATES,
@@ -266,7 +267,7 @@ def _absorb(*, case, channel, subject, text, similarity, user, now):
         case=case,
         kind=EventKind.CONTACT,
         message=_("The customer contacted us again via %(channel)s: %(subject)s")
-        % {"channel": contact.get_channel_display(), "subject": subject},
+        % {"channel": label(Channel, channel), "subject": subject},
         data={"channel": channel, "similarity": round(similarity, 3)},
         author=user,
         created_at=now,
@@ -409,7 +410,7 @@ def case_intake(
                 case=case,
                 kind=EventKind.CREATED,
                 to_state=State.RECEIVED,
-                message=_("Received via %(channel)s") % {"channel": case.get_channel_display()},
+                message=_("Received via %(channel)s") % {"channel": label(Channel, channel)},
                 data={
                     "urgency_rule": fired.rule.name if fired else None,
                     "keyword": fired.keyword if fired else None,

@@ -5,10 +5,12 @@ import datetime
 
 import pytest
 import time_machine
+from django.utils import translation
 from rest_framework.test import APIRequestFactory
 
 from complaints import services
 from complaints.case_answer import case_data
+from complaints.choices import Channel, State, label
 from complaints.deadlines import sla_sweep
 from complaints.models import Case
 from complaints.serializers import CaseSerializer
@@ -128,3 +130,15 @@ def test_unassigned_case_has_no_department_or_assignee(agent):
     )  # fmt: skip
     data = assert_same(result.case, agent)
     assert data["assignee"] is None
+
+
+def test_a_choice_is_shown_as_the_model_shows_it_in_each_language():
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            for value in State.values:
+                assert label(State, value) == Case(state=value).get_state_display()
+            for value in Channel.values:
+                assert label(Channel, value) == Case(channel=value).get_channel_display()
+            assert label(State, "no-such-state") == "no-such-state"
+    with translation.override("zh-hans"):
+        assert label(State, State.RECEIVED) != "Received"  # translated, not the source text
