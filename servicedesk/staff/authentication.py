@@ -3,8 +3,10 @@
 DRF's TokenAuthentication builds `Token.objects.select_related("user").get(key=…)` through the
 ORM on every API request: more Python than the lookup itself costs the database. This reads
 the same token and person in one statement whose text is built once per process and which
-PostgreSQL plans once per connection (servicedesk/prepared.py). Same answers and errors as
-DRF's: an unknown key or an inactive person is refused."""
+PostgreSQL plans once per connection (servicedesk/prepared.py); on PostgreSQL the same
+statement brings the person's permissions (as an array), which every API request checks and
+which took a second statement. Same answers and errors as DRF's: an unknown key or an inactive
+person is refused."""
 
 import functools
 
@@ -15,14 +17,19 @@ from rest_framework.authtoken.models import Token
 
 from servicedesk.prepared import columns, instance, prepared_cursor
 
+from .backends import permission_names_sql, remember_permissions
 from .models import User
 
 
 @functools.cache
-def _token_sql():
+def _token_sql(vendor):
     quote = connection.ops.quote_name
     selected = [f"t.{quote(c)}" for c in columns(Token)]
     selected += [f"u.{quote(c)}" for c in columns(User)]
+    if vendor == "postgresql":  # a superuser's are every permission: PermissionBackend reads them
+        selected.append(
+            f"CASE WHEN u.is_superuser THEN NULL ELSE ARRAY({permission_names_sql('u.id')}) END"
+        )
     return (
         f"SELECT {', '.join(selected)} FROM {quote(Token._meta.db_table)} t "
         f"JOIN {quote(User._meta.db_table)} u ON u.id = t.user_id WHERE t.key = %s"
@@ -31,15 +38,18 @@ def _token_sql():
 
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
+        vendor = connection.vendor
         with prepared_cursor() as cursor:
-            cursor.execute(_token_sql(), [key])
+            cursor.execute(_token_sql(vendor), [key])
             row = cursor.fetchone()
         if row is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        split = len(columns(Token))
+        split, end = len(columns(Token)), len(columns(Token)) + len(columns(User))
         token = instance(Token, row[:split])
-        user = instance(User, row[split:])
+        user = instance(User, row[split:end])
         token.user = user
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        if vendor == "postgresql" and row[end] is not None:
+            remember_permissions(user, row[end])
         return user, token

@@ -19,20 +19,33 @@ from servicedesk.prepared import prepared_cursor
 from .models import User
 
 
-@functools.cache
-def _permissions_sql():
+def permission_names_sql(user):
+    """A SELECT of "app_label.codename" for each permission the person whose id is `user` (a
+    column, or a placeholder given twice) has, in person or through a group."""
+
     def table(model):
         return connection.ops.quote_name(model._meta.db_table)
 
     return (
-        f"SELECT ct.app_label, p.codename FROM {table(Permission)} p "
+        f"SELECT ct.app_label || '.' || p.codename FROM {table(Permission)} p "
         f"JOIN {table(ContentType)} ct ON ct.id = p.content_type_id "
         f"WHERE p.id IN (SELECT permission_id FROM {table(User.user_permissions.through)} "
-        "  WHERE user_id = %s "
+        f"  WHERE user_id = {user} "
         f"  UNION SELECT gp.permission_id FROM {table(Group.permissions.through)} gp "
         f"  JOIN {table(User.groups.through)} ug ON ug.group_id = gp.group_id "
-        "  WHERE ug.user_id = %s)"
+        f"  WHERE ug.user_id = {user})"
     )
+
+
+@functools.cache
+def _permissions_sql():
+    return permission_names_sql("%s")
+
+
+def remember_permissions(user_obj, names):
+    """The person's permissions, read with something else (the API token's statement), kept
+    for this request as get_all_permissions keeps them."""
+    user_obj._perm_cache = set(names)
 
 
 class PermissionBackend:
@@ -48,11 +61,11 @@ class PermissionBackend:
         if not hasattr(user_obj, "_perm_cache"):
             if user_obj.is_superuser:
                 rows = Permission.objects.values_list("content_type__app_label", "codename")
+                user_obj._perm_cache = {f"{app}.{codename}" for app, codename in rows}
             else:
                 with prepared_cursor() as cursor:
                     cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk])
-                    rows = cursor.fetchall()
-            user_obj._perm_cache = {f"{app}.{codename}" for app, codename in rows}
+                    remember_permissions(user_obj, (name for (name,) in cursor.fetchall()))
         return user_obj._perm_cache
 
     def has_perm(self, user_obj, perm, obj=None):

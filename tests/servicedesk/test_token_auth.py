@@ -4,6 +4,7 @@ in one prepared statement: the same answers as DRF's own, on SQLite and PostgreS
 import datetime
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
@@ -89,3 +90,27 @@ def test_a_row_becomes_an_instance_as_the_orm_reads_it(make_user):
     assert read.pk == orm.pk and not read._state.adding
     for field in User._meta.concrete_fields:
         assert getattr(read, field.attname) == getattr(orm, field.attname), field.name
+
+
+def test_on_postgresql_the_token_brings_its_persons_permissions(make_user, department):
+    """One statement reads the token, its person and their permissions (their own and their
+    groups'); a superuser's are still every permission."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the permissions come as an array: PostgreSQL only")
+    agent = make_user("arr_agent", role=roles.AGENT, departments=[department])
+    agent.user_permissions.add(Permission.objects.get(codename="change_plan"))
+    key = Token.objects.create(user=agent).key
+    with CaptureQueriesContext(connection) as queries:
+        answer = client(key).get("/api/v1/cases/")
+    assert answer.status_code == 200
+    assert not any("auth_permission" in q["sql"] for q in queries.captured_queries[1:])
+    assert "auth_permission" in queries.captured_queries[0]["sql"]
+    user = answer.wsgi_request.user
+    assert user.has_perm("complaints.view_case")  # through the agent group
+    assert user.has_perm("knowledge.change_plan")  # given to the person
+    assert not user.has_perm("knowledge.delete_plan")
+
+    boss = make_user("arr_boss", is_superuser=True)
+    answer = client(Token.objects.create(user=boss).key).get("/api/v1/cases/")
+    assert answer.status_code == 200
+    assert answer.wsgi_request.user.has_perm("knowledge.delete_plan")
