@@ -422,11 +422,7 @@ class Case(EscalationScheduleMixin, ConcurrentTransitionMixin, models.Model):
         return f"{self.number} {self.subject}"
 
     def save(self, *args, **kwargs):
-        # Derived column, always in step with what it is derived from (like a slug).
-        self.search_text = text.search_text(
-            self.subject, self.subject, self.subject, self.description, self.customer_words,
-            self.cause, self.result,
-        )  # fmt: skip
+        self.refresh_search_text()
         escalation = True
         if kwargs.get("update_fields") is not None:
             fields = set(kwargs["update_fields"])
@@ -448,6 +444,17 @@ class Case(EscalationScheduleMixin, ConcurrentTransitionMixin, models.Model):
             from .models_escalation import write_escalations
 
             write_escalations([self], new=new)
+
+    def refresh_search_text(self):
+        """The derived search column, in step with what it is derived from (like a slug):
+        segmented again only when one of those changed since it was last derived here."""
+        parts = (self.subject, self.description, self.customer_words, self.cause, self.result)
+        if self.__dict__.get("_search_text_of") != parts:
+            subject, description, words, cause, result = parts
+            self.search_text = text.search_text(
+                subject, subject, subject, description, words, cause, result
+            )
+            self._search_text_of = parts
 
     # --- rules about one case -----------------------------------------------------------
 

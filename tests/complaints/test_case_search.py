@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.urls import reverse
 
-from complaints import lookup
+from complaints import lookup, services
 from complaints.models import Case
 from servicedesk.staff import roles
 from servicedesk.staff.models import Department
@@ -293,3 +293,21 @@ def test_a_phone_tail_is_four_digits_with_or_without_its_word():
     assert lookup.phone_tail("8000") == "8000"
     assert lookup.phone_tail(" 尾号 8000 ") == "8000"
     assert lookup.phone_tail("18000") is None and lookup.phone_tail("80a0") is None
+
+
+def test_an_edited_subject_is_what_the_search_box_finds(client, agent, department):
+    """Intake segments the case's words before taking its number; an edit segments them
+    again: the old subject's word no longer finds the case, the new one does."""
+    case = intake(
+        department=department,
+        subject="发票抬头开错了",
+        customer={"name": "周五", "phone": "13600001234"},
+    ).case
+    assert "发票" in Case.objects.get(pk=case.pk).search_text.split()
+    services.case_update(case=case, user=agent, subject="快递包装破损")
+    stored = Case.objects.get(pk=case.pk).search_text.split()
+    assert "快递" in stored and "发票" not in stored
+    client.force_login(agent)
+    found = client.get(CHANGELIST, {"q": "快递"}).content.decode()
+    assert case.number in found
+    assert case.number not in client.get(CHANGELIST, {"q": "发票"}).content.decode()
