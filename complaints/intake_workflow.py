@@ -455,11 +455,10 @@ def case_intake(
                 )
             )  # fmt: skip
         case_refresh_deadlines(case, now=now, breaches={})
-        case.save()
-        # Prepared inserts (no post_save: nothing listens to contacts; the events' listeners
-        # hear case_events_bulk_created, as after any bulk insert).
-        insert([contact])
-        insert(events)
+        # The case, its escalation row, its contact and its timeline entries: one prepared
+        # statement (no post_save: nothing listens to contacts; the events' listeners hear
+        # case_events_bulk_created, as after any bulk insert).
+        case.save_new(related=[contact, *events])
         case_events_bulk_created.send(sender=Case, events=events)
         if nobody_on_duty:
             CaseEvent.objects.create(

@@ -52,6 +52,27 @@ def write_escalations(cases, *, new=False):
     loaded (select_related("escalation")) writes only the values set on it, without reading
     the row first. Keeps each case's cached row in step. `new`: the cases were inserted in
     this transaction, so none has a row yet: a plain prepared insert."""
+    for fields, items in _pending_escalations(cases).items():
+        rows = [CaseEscalation(case_id=case.pk, **values) for case, values in items]
+        if new:
+            prepared.insert(rows)
+        else:
+            CaseEscalation.objects.bulk_create(
+                rows, update_conflicts=True, unique_fields=["case"], update_fields=list(fields)
+            )
+        escalations_written(items, rows)
+
+
+def new_case_escalation(case):
+    """([row], items) for a new case not saved yet whose escalation values were set (its
+    deadlines), else ([], []): the row to insert with it; escalations_written() after."""
+    items = [item for group in _pending_escalations([case]).values() for item in group]
+    return [CaseEscalation(**values) for _case, values in items], items
+
+
+def _pending_escalations(cases):
+    """{sorted field names: [(case, values)]} of the cases whose escalation values differ
+    from their loaded row (or were set without it loaded)."""
     groups = {}
     for case in cases:
         pending = case.__dict__.get("_escalation_pending")
@@ -68,16 +89,12 @@ def write_escalations(cases, *, new=False):
         else:
             values = dict(pending)
         groups.setdefault(tuple(sorted(values)), []).append((case, values))
-    for fields, items in groups.items():
-        rows = [CaseEscalation(case_id=case.pk, **values) for case, values in items]
-        if new:
-            prepared.insert(rows)
-        else:
-            CaseEscalation.objects.bulk_create(
-                rows, update_conflicts=True, unique_fields=["case"], update_fields=list(fields)
-            )
-        for (case, values), row in zip(items, rows, strict=True):
-            if len(values) == 2:
-                case._escalation_written(row)
-            else:  # the other value was not read: read the row when next asked
-                case._forget_escalation()
+    return groups
+
+
+def escalations_written(items, rows):
+    for (case, values), row in zip(items, rows, strict=True):
+        if len(values) == 2:
+            case._escalation_written(row)
+        else:  # the other value was not read: read the row when next asked
+            case._forget_escalation()

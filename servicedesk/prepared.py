@@ -132,3 +132,90 @@ def _insert_sql(model, count, vendor):
         f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES {', '.join([row] * count)} "
         f"RETURNING {quote(model._meta.pk.column)}"
     )
+
+
+def insert_with(first, related):
+    """Insert `first` (an unsaved instance) and `related` (unsaved instances of other models,
+    each with a foreign key to `first`'s model left unset) in ONE prepared statement on
+    PostgreSQL — data-modifying WITH clauses, each later insert taking `first`'s new key —
+    instead of one statement per model. Each related row's foreign key is set to `first`;
+    keys are set on every instance. As insert(): no pre_save/post_save signal. Elsewhere, one
+    insert() per model."""
+    related = list(related)
+    groups = {}
+    for obj in related:
+        groups.setdefault(type(obj), []).append(obj)
+    conn = _connection()
+    if conn.vendor != "postgresql" or not conn.features.can_return_rows_from_bulk_insert:
+        insert([first])
+        for model, objs in groups.items():
+            for obj in objs:
+                setattr(obj, _link(model, type(first)).attname, first.pk)
+            insert(objs)
+        return
+    first._prepare_related_fields_for_save(operation_name="insert")
+    params = [
+        f.get_db_prep_save(f.pre_save(first, True), conn) for f in _insert_fields(type(first))
+    ]
+    for model, objs in groups.items():
+        link = _link(model, type(first))
+        for obj in objs:
+            params.extend(
+                field.get_db_prep_save(field.pre_save(obj, True), conn)
+                for field in _insert_fields(model)
+                if field is not link
+            )
+    shape = tuple((model, len(objs)) for model, objs in groups.items())
+    with prepared_cursor() as cursor:
+        cursor.execute(_insert_with_sql(type(first), shape), params)
+        row = cursor.fetchone()
+    first.pk = row[0]
+    for obj in (first, *related):
+        obj._state.adding = False
+        obj._state.db = conn.alias
+    for (model, objs), keys in zip(groups.items(), row[1:], strict=True):
+        link = _link(model, type(first))
+        for obj, key in zip(objs, keys, strict=True):
+            setattr(obj, link.attname, first.pk)
+            obj.pk = key
+
+
+@functools.cache
+def _link(model, target):
+    """`model`'s one foreign key to `target`."""
+    (field,) = [
+        f for f in model._meta.concrete_fields if f.is_relation and f.related_model is target
+    ]
+    return field
+
+
+@functools.cache
+def _insert_with_sql(first_model, shape):
+    quote = connection.ops.quote_name
+
+    def columns_of(model, skip=None):
+        return [f for f in _insert_fields(model) if f is not skip]
+
+    def names(fields):
+        return ", ".join(quote(f.column) for f in fields)
+
+    fields = columns_of(first_model)
+    pk = quote(first_model._meta.pk.column)
+    parts = [
+        f"c0 AS (INSERT INTO {quote(first_model._meta.db_table)} ({names(fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {pk})"
+    ]
+    selected = [f"(SELECT {pk} FROM c0)"]
+    for i, (model, count) in enumerate(shape, 1):
+        link = _link(model, first_model)
+        fields = columns_of(model, skip=link)
+        row = "((SELECT " + pk + " FROM c0), " + ", ".join(["%s"] * len(fields)) + ")"
+        key = quote(model._meta.pk.column)
+        parts.append(
+            f"c{i} AS (INSERT INTO {quote(model._meta.db_table)} "
+            f"({quote(link.column)}, {names(fields)}) VALUES {', '.join([row] * count)} "
+            f"RETURNING {key})"
+        )
+        # Keys come in insertion order of the VALUES rows: a sequence numbers them in order.
+        selected.append(f"ARRAY(SELECT {key} FROM c{i} ORDER BY {key})")
+    return f"WITH {', '.join(parts)} SELECT {', '.join(selected)}"

@@ -221,6 +221,45 @@ def test_a_contact_absorbed_through_the_api_costs_at_most_8_queries(agent):
     assert len(statements(queries)) <= 8, "\n".join(statements(queries))
 
 
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_new_case_and_its_rows_are_one_statement(agent, make_user):
+    """The case, its escalation row, its contact and its two timeline entries (received,
+    assigned) go in one statement: an API create is 6 statements in all. Every row points at
+    the case and every instance holds its row's key, the entries in their order."""
+    if connection.vendor != "postgresql":
+        pytest.skip("one statement with data-modifying WITH clauses: PostgreSQL only")
+    tech = Department.objects.create(code="tech", name="技术部")
+    make_user("handler0", role=roles.HANDLER, departments=[tech])
+    RoutingRule.objects.create(name="产品问题", category="product", department=tech)
+    client = client_for(agent)
+    client.post(CASES, body(customer={"name": "预热", "phone": "13900000009"}), format="json")
+    with CaptureQueriesContext(connection) as queries:
+        new = client.post(CASES, body(customer={"name": "新客户", "phone": "13900000008"},
+                                      subject="发票抬头开错了"), format="json")  # fmt: skip
+    assert new.status_code == 201
+    assert len(statements(queries)) <= 6, "\n".join(statements(queries))
+
+    heard = []
+
+    def hear(sender, events, **kwargs):
+        heard.extend(events)
+
+    services.case_events_bulk_created.connect(hear, sender=Case)
+    try:
+        result = intake(department=tech, category="product")
+    finally:
+        services.case_events_bulk_created.disconnect(hear, sender=Case)
+    case = Case.objects.get(pk=result.case.pk)
+    assert result.case.state == case.state == State.ASSIGNED
+    assert result.contact.pk == case.contacts.get().pk
+    assert result.contact.case_id == case.pk
+    assert case.escalation.next_at == result.case.next_escalation_at is not None
+    kinds = list(case.events.order_by("pk").values_list("pk", "kind"))
+    assert [kind for _pk, kind in kinds] == ["created", "transition"]
+    assert [(e.pk, e.kind) for e in heard] == kinds  # the instances hold their rows' keys
+    assert all(e.case_id == case.pk for e in heard)
+
+
 # --- the active rules, cached per process ------------------------------------------------
 
 
