@@ -19,7 +19,11 @@ class CaseContact(models.Model):
     """Each time the customer reached us about a case, through whichever channel."""
 
     case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("case")
+        Case,
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        verbose_name=_("case"),
+        db_index=False,  # contact_case_idx leads with it: one index fewer to write per contact
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)

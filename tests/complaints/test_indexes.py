@@ -5,7 +5,7 @@ repeats another's leading column on its own: each index is written by every inse
 import pytest
 from django.db import connection
 
-from complaints.models import Case, CaseEvent, SlaBreach
+from complaints.models import Case, CaseContact, CaseEvent, SlaBreach
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def _indexes(model, *, partial=True):
     ]
 
 
-@pytest.mark.parametrize("model", [Case, CaseEvent, SlaBreach])
+@pytest.mark.parametrize("model", [Case, CaseEvent, CaseContact, SlaBreach])
 def test_every_foreign_key_leads_an_index(model):
     leading = {columns[0] for columns in _indexes(model) if columns}
     for field in model._meta.concrete_fields:
@@ -29,7 +29,7 @@ def test_every_foreign_key_leads_an_index(model):
             assert field.column in leading, f"{model.__name__}.{field.name} has no index"
 
 
-@pytest.mark.parametrize("model", [Case, CaseEvent, SlaBreach])
+@pytest.mark.parametrize("model", [Case, CaseEvent, CaseContact, SlaBreach])
 def test_no_single_column_index_duplicates_a_composite_one(model):
     indexes = _indexes(model, partial=False)  # a partial index holds other rows
     composite_leads = {columns[0] for columns in indexes if len(columns) > 1}
