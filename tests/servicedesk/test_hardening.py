@@ -183,3 +183,11 @@ def test_the_deploy_examples_bind_gunicorn_to_localhost():
     assert '"127.0.0.1:8000:8000"' in compose
     readme = (deploy / "README.md").read_text()
     assert "Safe only behind a proxy" in readme
+
+
+def test_an_api_answer_carries_the_strict_policy_for_json(admin_client):
+    """Nothing may load from a JSON answer or frame it; the pages keep the site's policy."""
+    answer = admin_client.get("/api/v1/cases/")
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("application/json")
+    assert csp(answer) == {"default-src": ["'none'"], "frame-ancestors": ["'none'"]}
+    assert csp(admin_client.get("/admin/"))["script-src"] == ["'self'"]
