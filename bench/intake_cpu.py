@@ -30,6 +30,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(BASE_DIR / "bench"))
 
 
 def parse_args():
@@ -82,12 +83,10 @@ def setup_django(args):
     django.setup()
 
 
-SUBJECTS = ["快递三天没有更新", "手机屏幕碎了要求换货", "发票抬头开错了", "客服电话一直打不通",
-            "APP登录后闪退", "退款一周还没到账", "商品与描述不符", "会员积分被清零"]  # fmt: skip
-
-
 def bodies(count, seed, customers):
     """The bench's bodies (bench/scale_write.py's wrk script), drawn from `seed`."""
+    from scale_write import CATEGORIES, CHANNELS, SUBJECTS
+
     rnd = random.Random(seed)
     for _ in range(count):
         if rnd.random() < 0.5:
@@ -96,10 +95,10 @@ def bodies(count, seed, customers):
             phone = f"15{rnd.randint(0, 999_999_999):09d}"
         subject = f"{rnd.choice(SUBJECTS)}（{rnd.randint(1, 100_000)}）"
         yield json.dumps(
-            {"channel": rnd.choice(["phone", "email", "web", "chat", "social", "api"]),
+            {"channel": rnd.choice(CHANNELS),
              "customer": {"name": "压测客户", "phone": phone}, "subject": subject,
              "description": f"客户来电反映：{subject}，要求尽快处理。", "type": "complaint",
-             "category": rnd.choice(["product", "service", "logistics", "process", "technical"])},
+             "category": rnd.choice(CATEGORIES)},
             ensure_ascii=False,
         ).encode()  # fmt: skip
 

@@ -70,14 +70,27 @@ OPEN_BACKLOG = 2000
 EVENTS_PER_CASE = 3
 CHUNK = 100_000
 
+# What the bench's creates draw from (wrk's script below; bench/intake_cpu.py too).
+SUBJECTS = [
+    "快递三天没有更新", "手机屏幕碎了要求换货", "发票抬头开错了", "客服电话一直打不通",
+    "APP登录后闪退", "退款一周还没到账", "商品与描述不符", "安装师傅迟到两小时", "会员积分被清零",
+    "耳机左耳没有声音", "包装破损商品受潮", "优惠券无法使用", "订单被无故取消", "充电器发热严重",
+    "售后态度恶劣", "预约上门一直没人来", "系统扣款两次", "赠品没有收到", "说明书缺页",
+    "物流信息显示已签收但没收到",
+]  # fmt: skip
+CATEGORIES = ["product", "service", "logistics", "process", "technical"]
+CHANNELS = ["phone", "email", "web", "chat", "social", "api"]
+
+
+def lua_list(values):
+    return "{" + ", ".join(f'"{v}"' for v in values) + "}"
+
+
 LUA = r"""
 math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) %% 100000)
-local subjects = {"快递三天没有更新", "手机屏幕碎了要求换货", "发票抬头开错了", "客服电话一直打不通",
-  "APP登录后闪退", "退款一周还没到账", "商品与描述不符", "安装师傅迟到两小时", "会员积分被清零",
-  "耳机左耳没有声音", "包装破损商品受潮", "优惠券无法使用", "订单被无故取消", "充电器发热严重",
-  "售后态度恶劣", "预约上门一直没人来", "系统扣款两次", "赠品没有收到", "说明书缺页", "物流信息显示已签收但没收到"}
-local categories = {"product", "service", "logistics", "process", "technical"}
-local channels = {"phone", "email", "web", "chat", "social", "api"}
+local subjects = %(subjects)s
+local categories = %(categories)s
+local channels = %(channels)s
 local n = 0
 request = function()
   n = n + 1
@@ -408,7 +421,11 @@ def run_wrk(args, token, customers):
     try:
         peer.wait_until_serving(gunicorn, port)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-            lua.write(LUA % {"customers": customers, "token": token})
+            lua.write(
+                LUA
+                % {"customers": customers, "token": token, "subjects": lua_list(SUBJECTS),
+                   "categories": lua_list(CATEGORIES), "channels": lua_list(CHANNELS)}
+            )  # fmt: skip
         # Warm both workers (imports, first queries) before measuring.
         subprocess.run(["wrk", "-t1", "-c2", "-d2s", "-s", lua.name,
                         f"http://127.0.0.1:{port}/"], capture_output=True, check=False)  # fmt: skip
