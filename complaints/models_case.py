@@ -422,6 +422,9 @@ class Case(EscalationScheduleMixin, ConcurrentTransitionMixin, models.Model):
         return f"{self.number} {self.subject}"
 
     def save(self, *args, **kwargs):
+        if self._state.adding and self.pk is None and not args and not kwargs:
+            self.save_new()
+            return
         self.refresh_search_text()
         escalation = True
         if kwargs.get("update_fields") is not None:
@@ -431,29 +434,25 @@ class Case(EscalationScheduleMixin, ConcurrentTransitionMixin, models.Model):
         rel = Case.escalation.related
         if self._state.adding and not rel.is_cached(self):
             rel.set_cached_value(self, None)  # a new case has no escalation row yet
-        new = self._state.adding and self.pk is None and not args and not kwargs
-        if new:
-            # A new case: one prepared INSERT (servicedesk/prepared.py), not the ORM's insert
-            # built anew for ~50 columns on every intake. No pre_save/post_save is sent for a
-            # new case: nothing listens; intake sends case_created after the commit.
-            prepared.insert([self])
-            self._update_initial_state()  # the lifecycle's concurrency check, as save() does
-        else:
-            super().save(*args, **kwargs)
+        super().save(*args, **kwargs)
         if escalation and self.__dict__.get("_escalation_pending"):
             from .models_escalation import write_escalations
 
-            write_escalations([self], new=new)
+            write_escalations([self])
 
     def save_new(self, related=()):
-        """Save this new case with its escalation row and `related` (its contact and first
-        timeline entries, pointing at it, not saved) in one prepared statement on PostgreSQL
-        (servicedesk.prepared.insert_with) instead of one per table. Intake's way: no
-        pre_save/post_save (as save() for a new case)."""
+        """Save this new case with its escalation row (when its deadlines set one) and
+        `related` (say its contact and first timeline entries, pointing at it, not saved) in
+        one prepared statement on PostgreSQL (servicedesk.prepared.insert_with), not the ORM's
+        insert built anew for ~50 columns. save() of a new case comes here. No
+        pre_save/post_save is sent: nothing listens; intake sends case_created after the
+        commit."""
         from .models_escalation import escalations_written, new_case_escalation
 
         self.refresh_search_text()
-        Case.escalation.related.set_cached_value(self, None)  # a new case has no row yet
+        rel = Case.escalation.related
+        if not rel.is_cached(self):
+            rel.set_cached_value(self, None)  # a new case has no escalation row yet
         rows, items = new_case_escalation(self)
         prepared.insert_with(self, [*rows, *related])
         self._update_initial_state()  # the lifecycle's concurrency check, as save() does

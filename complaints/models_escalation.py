@@ -11,8 +11,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk import prepared
-
 from .models_case import Case
 
 
@@ -45,21 +43,18 @@ class CaseEscalation(models.Model):
         return f"{self.case_id}: L{self.level}"
 
 
-def write_escalations(cases, *, new=False):
+def write_escalations(cases):
     """Write what was set on these saved cases' escalation_level / next_escalation_at into
     their escalation rows: one statement (an insert that updates a row already there) for the
     lot, and none for a case whose values equal its loaded row. A case whose row was not
     loaded (select_related("escalation")) writes only the values set on it, without reading
-    the row first. Keeps each case's cached row in step. `new`: the cases were inserted in
-    this transaction, so none has a row yet: a plain prepared insert."""
+    the row first. Keeps each case's cached row in step. (A new case's row goes in with the
+    case: Case.save_new.)"""
     for fields, items in _pending_escalations(cases).items():
         rows = [CaseEscalation(case_id=case.pk, **values) for case, values in items]
-        if new:
-            prepared.insert(rows)
-        else:
-            CaseEscalation.objects.bulk_create(
-                rows, update_conflicts=True, unique_fields=["case"], update_fields=list(fields)
-            )
+        CaseEscalation.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["case"], update_fields=list(fields)
+        )
         escalations_written(items, rows)
 
 

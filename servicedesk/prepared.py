@@ -103,7 +103,7 @@ def insert(objs):
     params = []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="insert")
-        params.extend(field.get_db_prep_save(field.pre_save(obj, True), conn) for field in fields)
+        params.extend(_values(obj, fields, conn))
     with prepared_cursor() as cursor:
         cursor.execute(_insert_sql(model, len(objs), conn.vendor), params)
         keys = [row[0] for row in cursor.fetchall()]
@@ -111,6 +111,11 @@ def insert(objs):
         obj.pk = key
         obj._state.adding = False
         obj._state.db = conn.alias
+
+
+def _values(obj, fields, conn):
+    """Each field's value of `obj` as save() would write it (auto_now included)."""
+    return [field.get_db_prep_save(field.pre_save(obj, True), conn) for field in fields]
 
 
 @functools.cache
@@ -154,17 +159,11 @@ def insert_with(first, related):
             insert(objs)
         return
     first._prepare_related_fields_for_save(operation_name="insert")
-    params = [
-        f.get_db_prep_save(f.pre_save(first, True), conn) for f in _insert_fields(type(first))
-    ]
+    params = _values(first, _insert_fields(type(first)), conn)
     for model, objs in groups.items():
-        link = _link(model, type(first))
+        fields = _linked_fields(model, type(first))
         for obj in objs:
-            params.extend(
-                field.get_db_prep_save(field.pre_save(obj, True), conn)
-                for field in _insert_fields(model)
-                if field is not link
-            )
+            params.extend(_values(obj, fields, conn))
     shape = tuple((model, len(objs)) for model, objs in groups.items())
     with prepared_cursor() as cursor:
         cursor.execute(_insert_with_sql(type(first), shape), params)
@@ -190,16 +189,20 @@ def _link(model, target):
 
 
 @functools.cache
+def _linked_fields(model, target):
+    """The fields insert_with() writes for a row of `model`: all but its key to `target`."""
+    link = _link(model, target)
+    return [f for f in _insert_fields(model) if f is not link]
+
+
+@functools.cache
 def _insert_with_sql(first_model, shape):
     quote = connection.ops.quote_name
-
-    def columns_of(model, skip=None):
-        return [f for f in _insert_fields(model) if f is not skip]
 
     def names(fields):
         return ", ".join(quote(f.column) for f in fields)
 
-    fields = columns_of(first_model)
+    fields = _insert_fields(first_model)
     pk = quote(first_model._meta.pk.column)
     parts = [
         f"c0 AS (INSERT INTO {quote(first_model._meta.db_table)} ({names(fields)}) "
@@ -208,7 +211,7 @@ def _insert_with_sql(first_model, shape):
     selected = [f"(SELECT {pk} FROM c0)"]
     for i, (model, count) in enumerate(shape, 1):
         link = _link(model, first_model)
-        fields = columns_of(model, skip=link)
+        fields = _linked_fields(model, first_model)
         row = "((SELECT " + pk + " FROM c0), " + ", ".join(["%s"] * len(fields)) + ")"
         key = quote(model._meta.pk.column)
         parts.append(
