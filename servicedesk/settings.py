@@ -252,6 +252,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=5 *
 # A new contact from a customer with an open case whose subject is at least this similar
 # (0..1), received within the window, is added to that case instead of opening a new one.
 CASE_DEDUP_WINDOW_DAYS = env.int("CASE_DEDUP_WINDOW_DAYS", default=7)
+# How long a process trusts the intake rules and plans it holds before asking the shared cache
+# whether another process changed them (complaints/intake.py); the process that saves a change
+# drops its copy at once.
+INTAKE_RULES_RECHECK_SECONDS = env.float("INTAKE_RULES_RECHECK_SECONDS", default=1.0)
 CASE_DEDUP_SIMILARITY = env.float("CASE_DEDUP_SIMILARITY", default=0.5)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_MB", default=10) * 1024 * 1024
 # Similar resolved cases are picked ahead for working cases by the every-minute sweep

@@ -280,7 +280,10 @@ def test_later_intakes_read_the_rules_from_memory_until_a_rule_changes(tech, tec
     assert (case.urgency, case.priority) == ("high", 5)
 
 
-def test_a_rule_changed_by_another_process_is_read_on_the_next_intake(tech, tech_rule):
+def test_a_rule_changed_by_another_process_is_read_once_the_recheck_interval_passed(
+    tech, tech_rule, settings
+):
+    settings.INTAKE_RULES_RECHECK_SECONDS = 3600
     rule = UrgencyRule.objects.create(
         name="媒体曝光", keywords="黑猫投诉台", urgency="high", priority=5
     )
@@ -289,6 +292,12 @@ def test_a_rule_changed_by_another_process_is_read_on_the_next_intake(tech, tech
     # and its signal handler puts a new version token in the shared cache.
     UrgencyRule.objects.filter(pk=rule.pk).update(is_active=False)
     cache.set(RULES_VERSION_KEY, "changed-by-another-process", timeout=None)
+    # Within the interval this process keeps what it read (no cache read per intake) ...
+    with CaptureQueriesContext(connection) as queries:
+        assert intake(subject="再不处理就去黑猫投诉台", category="technical").case.urgency == "high"
+    assert rule_reads(queries) == []
+    # ... and once it has passed, the next intake sees the new token and the change.
+    settings.INTAKE_RULES_RECHECK_SECONDS = 0
     assert intake(subject="再不处理就去黑猫投诉台", category="technical").case.urgency == "medium"
 
 
