@@ -27,7 +27,11 @@ def _fresh(field):
     A nested serializer is deep-copied, so its children are its own."""
     if isinstance(field, BaseSerializer):
         return copy.deepcopy(field)
-    return copy.copy(field)
+    # What copy.copy() does for an object without __copy__ or __reduce__ (DRF's fields have
+    # neither), without its generic path: a quarter of the time (24 fields per API create).
+    new = object.__new__(type(field))
+    new.__dict__.update(field.__dict__)
+    return new
 
 
 class CachedFieldsMixin:
