@@ -62,10 +62,15 @@ CUSTOMER_FIELDS = [
 ]  # fmt: skip
 
 
-def customer_find(*, phone="", email="", member_no=""):
+def customer_find(*, phone="", email="", member_no="", open_since=None):
     """The customer these contact details belong to, or None, with `has_cases` (whether they
     ever had a case: intake's "new customer?"). Member number is the strongest key, then
-    phone, then e-mail (all normalised). One prepared statement (servicedesk/prepared.py)."""
+    phone, then e-mail (all normalised). One prepared statement (servicedesk/prepared.py).
+
+    With `open_since` (intake, in its transaction) on PostgreSQL, the same statement brings
+    the customer's open cases received since then as `open_subjects` — what _open_subjects()
+    reads, locked as it locks them — and saves intake a statement; elsewhere the attribute is
+    left unset."""
     keys = [
         ("member_no_normalized", normalize_member_no(member_no)),
         ("phone_normalized", normalize_phone(phone)),
@@ -74,12 +79,19 @@ def customer_find(*, phone="", email="", member_no=""):
     keys = [(f, v) for f, v in keys if v]
     if not keys:
         return None
+    with_open = open_since is not None and connection.vendor == "postgresql"
+    params = [v for _, v in keys]
+    if with_open:
+        params.insert(0, connection.ops.adapt_datetimefield_value(open_since))
+    end = len(columns(Customer))
     with prepared_cursor() as cursor:
-        cursor.execute(_customer_find_sql(tuple(f for f, _ in keys)), [v for _, v in keys])
+        cursor.execute(_customer_find_sql(tuple(f for f, _ in keys), with_open), params)
         found = []
         for row in cursor.fetchall():
-            customer = instance(Customer, row[:-1])
-            customer.has_cases = row[-1]
+            customer = instance(Customer, row[:end])
+            customer.has_cases = row[end]
+            if with_open:
+                customer.open_subjects = [_OpenSubject(*pair) for pair in row[end + 1] or ()]
             found.append(customer)
     for field, value in keys:
         for c in found:
@@ -89,20 +101,28 @@ def customer_find(*, phone="", email="", member_no=""):
 
 
 @functools.cache
-def _customer_find_sql(fields):
+def _customer_find_sql(fields, with_open=False):
     quote = connection.ops.quote_name
+    cases = quote(Case._meta.db_table)
     selected = ", ".join(f"c.{quote(name)}" for name in columns(Customer))
+    selected += f", EXISTS (SELECT 1 FROM {cases} k WHERE k.customer_id = c.id)"
+    if with_open:  # as _open_subjects_sql(), for each customer found
+        selected += (
+            ", (SELECT json_agg(json_build_array(o.id, o.subject)) FROM (SELECT k.id, k.subject "
+            f"FROM {cases} k WHERE k.customer_id = c.id AND k.state IN ({states_sql()}) "
+            "AND k.created_at >= %s ORDER BY k.created_at DESC LIMIT 50 FOR UPDATE) o)"
+        )
     matches = " OR ".join(f"c.{quote(f)} = %s" for f in fields)
     return (
-        f"SELECT {selected}, EXISTS (SELECT 1 FROM {quote(Case._meta.db_table)} k "
-        f"WHERE k.customer_id = c.id) FROM {quote(Customer._meta.db_table)} c "
+        f"SELECT {selected} FROM {quote(Customer._meta.db_table)} c "
         f"WHERE c.anonymized_at IS NULL AND ({matches}) ORDER BY c.created_at LIMIT 20"
     )
 
 
-def customer_find_or_create(*, data):
+def customer_find_or_create(*, data, open_since=None):
     """Find the customer by their contact details or create them; fill details we lacked.
-    Raises ValidationError with field errors (prefixed by nothing) on bad data."""
+    Raises ValidationError with field errors (prefixed by nothing) on bad data. `open_since`:
+    as customer_find()."""
     data = {k: (v or "") for k, v in data.items() if k in CUSTOMER_FIELDS and v is not None}
     if not data.get("language"):
         data.pop("language", None)  # not stated: the default, or what we knew
@@ -110,6 +130,7 @@ def customer_find_or_create(*, data):
         phone=data.get("phone", ""),
         email=data.get("email", ""),
         member_no=data.get("member_no", ""),
+        open_since=open_since,
     )
     if customer is None:
         customer = Customer(**data)
@@ -325,14 +346,15 @@ def case_intake(
     now = now or timezone.now()
     text = f"{subject}\n{description}\n{customer_words}"
 
+    window_start = now - datetime.timedelta(days=settings.CASE_DEDUP_WINDOW_DAYS)
     with transaction.atomic():
-        cust, customer_created = customer_find_or_create(data=customer)
+        cust, customer_created = customer_find_or_create(data=customer, open_since=window_start)
 
         if not customer_created:
-            window_start = now - datetime.timedelta(days=settings.CASE_DEDUP_WINDOW_DAYS)
-            match = intake.best_duplicate(
-                subject, _open_subjects(cust, window_start), settings.CASE_DEDUP_SIMILARITY
-            )
+            candidates = getattr(cust, "open_subjects", None)
+            if candidates is None:  # not read with the customer (not PostgreSQL)
+                candidates = _open_subjects(cust, window_start)
+            match = intake.best_duplicate(subject, candidates, settings.CASE_DEDUP_SIMILARITY)
             if match:
                 existing, score = match
                 # Locked by _open_subjects; with what the API's answer shows of it.

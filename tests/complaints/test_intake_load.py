@@ -174,6 +174,39 @@ def test_concurrent_intakes_share_the_work_evenly(make_user):
     assert loads == [4, 4, 4]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_contacts_of_one_customer_go_on_their_open_case_in_turn():
+    """The customer's open cases are locked with the customer's row read (PostgreSQL: in the
+    same statement), so intakes of the same customer racing each other add their contacts one
+    after the other: none is lost, the version counts every one."""
+    customer = {"name": "常客", "phone": "13700009999"}
+    first = intake(customer=customer, subject="快递一直没有送到").case
+    errors, absorbed = [], []
+    barrier = threading.Barrier(4)
+
+    def worker():
+        try:
+            barrier.wait()
+            result = intake(customer=customer, subject="快递一直没有送到，催一下")
+            absorbed.append((result.absorbed, result.case.pk))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert absorbed == [(True, first.pk)] * 4
+    version = first.version
+    first.refresh_from_db()
+    assert first.contacts.count() == 5
+    assert first.version == version + 4
+
+
 def statements(queries):
     """The statements that read or write rows (not BEGIN/COMMIT, which SQLite logs)."""
     control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
@@ -224,7 +257,8 @@ def test_a_contact_absorbed_through_the_api_costs_at_most_8_queries(agent):
 @pytest.mark.django_db(transaction=True)
 def test_on_postgresql_a_new_case_and_its_rows_are_one_statement(agent, make_user):
     """The case, its escalation row, its contact and its two timeline entries (received,
-    assigned) go in one statement: an API create is 6 statements in all. Every row points at
+    assigned) go in one statement: an API create is 6 statements in all (5 for a returning
+    customer). Every row points at
     the case and every instance holds its row's key, the entries in their order."""
     if connection.vendor != "postgresql":
         pytest.skip("one statement with data-modifying WITH clauses: PostgreSQL only")
@@ -238,6 +272,12 @@ def test_on_postgresql_a_new_case_and_its_rows_are_one_statement(agent, make_use
                                       subject="发票抬头开错了"), format="json")  # fmt: skip
     assert new.status_code == 201
     assert len(statements(queries)) <= 6, "\n".join(statements(queries))
+    # A returning customer: their open cases come with their row (no customer insert).
+    with CaptureQueriesContext(connection) as queries:
+        again = client.post(CASES, body(customer={"name": "新客户", "phone": "13900000008"},
+                                        subject="快递员态度恶劣"), format="json")  # fmt: skip
+    assert again.status_code == 201 and again.json()["absorbed"] is False
+    assert len(statements(queries)) <= 5, "\n".join(statements(queries))
 
     heard = []
 
