@@ -127,6 +127,9 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with a health check that looks at the socket before it asks the
+        # server (servicedesk/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "servicedesk.postgresql"
         # Memory per sort or bitmap of this app's connections (PostgreSQL's default is 4 MB).
         # A search's bitmap of the cases a user may see (a department's 200,000 at 1M cases)
         # stays exact in 16 MB; in 4 MB it turns lossy and every row of its pages is

@@ -1,0 +1,28 @@
+"""Django's PostgreSQL backend, with a cheaper health check of a kept connection.
+
+With CONN_HEALTH_CHECKS Django asks the server `SELECT 1` before the first query of every
+request that reuses a connection: a round trip per request (2 % of an API create's CPU, and
+its wait). A server that ends a connection — restarted, or an administrator's
+pg_terminate_backend — sends its goodbye and closes the socket, so an idle connection it
+ended has something to read. The check here looks at the socket first (one poll that does
+not wait) and asks the server only when something arrived or psycopg already knows the
+connection is broken; a connection with nothing to read is used as it is, and fails as
+without any check if the server vanished without a word (a network partition)."""
+
+import select
+
+from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLDatabaseWrapper
+
+
+class DatabaseWrapper(PostgreSQLDatabaseWrapper):
+    def is_usable(self):
+        conn = self.connection
+        if conn is None or conn.closed or conn.broken:
+            return False
+        try:
+            readable, _, _ = select.select([conn.fileno()], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        if not readable:
+            return True
+        return super().is_usable()  # the server said something: ask it
