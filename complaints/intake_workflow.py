@@ -108,7 +108,8 @@ def _customer_find_sql(fields, with_open=False):
     selected += f", EXISTS (SELECT 1 FROM {cases} k WHERE k.customer_id = c.id)"
     if with_open:  # as _open_subjects_sql(), for each customer found
         selected += (
-            ", (SELECT json_agg(json_build_array(o.id, o.subject)) FROM (SELECT k.id, k.subject "
+            ", (SELECT json_agg(json_build_array(o.id, o.subject) ORDER BY o.created_at DESC) "
+            "FROM (SELECT k.id, k.subject, k.created_at "
             f"FROM {cases} k WHERE k.customer_id = c.id AND k.state IN ({states_sql()}) "
             "AND k.created_at >= %s ORDER BY k.created_at DESC LIMIT 50 FOR UPDATE) o)"
         )
@@ -357,7 +358,8 @@ def case_intake(
             match = intake.best_duplicate(subject, candidates, settings.CASE_DEDUP_SIMILARITY)
             if match:
                 existing, score = match
-                # Locked by _open_subjects; with what the API's answer shows of it.
+                # Locked with the customer's row (or by _open_subjects); read again with
+                # what the API's answer shows of it.
                 existing = Case.objects.for_list().get(pk=existing.pk)
                 contact = _absorb(
                     case=existing, channel=channel, subject=subject, text=text, similarity=score,
