@@ -13,7 +13,7 @@ options on every instance: a twentieth of an API create's time).
 import copy
 
 from django.utils.translation import get_language
-from rest_framework.serializers import BaseSerializer
+from rest_framework.serializers import BaseSerializer, ListSerializer
 
 _built = {}
 _validators = {}
@@ -24,8 +24,13 @@ def _fresh(field):
     for the class: binding it (name, parent, source) sets its own attributes, and its
     validators, choices and messages, which no field changes after it is built, are shared.
     (Building it again from its arguments ran its __init__: validators, choice maps.)
-    A nested serializer is deep-copied, so its children are its own."""
-    if isinstance(field, BaseSerializer):
+    A nested serializer is copied the same way — the one built for the class is never bound
+    nor used, so it holds no fields of its own yet and the copy builds (and binds) its own
+    on first use; a list of them (many=True), whose child is bound to its list, and one
+    that somehow holds its fields already are deep-copied, so their children are their own."""
+    if isinstance(field, BaseSerializer) and (
+        isinstance(field, ListSerializer) or "fields" in field.__dict__
+    ):
         return copy.deepcopy(field)
     # What copy.copy() does for an object without __copy__ or __reduce__ (DRF's fields have
     # neither), without its generic path: a quarter of the time (24 fields per API create).
