@@ -11,7 +11,7 @@ from servicedesk.staff.models import User
 from servicedesk.staff.services import notify
 
 from .deadlines import case_refresh_deadlines
-from .intake_workflow import least_loaded
+from .intake_assign import least_loaded
 from .models import Case, CaseEvent, EventKind, State
 from .transitions import _do_transition
 

@@ -34,19 +34,16 @@ from .deadlines import (
     technical_request_answer,
     technical_request_create,
 )
+from .intake_assign import handler_candidates, least_loaded, least_loaded_handler, next_number
 from .intake_workflow import (
     CUSTOMER_FIELDS,
     IntakeResult,
     _absorb,
-    _next_number,
     case_accepts_contact,
     case_add_contact,
     case_intake,
     customer_find,
     customer_find_or_create,
-    handler_candidates,
-    least_loaded,
-    least_loaded_handler,
 )
 from .return_steps import RETURN_STEP_MESSAGES, available_return_steps, return_request_step
 from .satisfaction import (
@@ -94,7 +91,6 @@ __all__ = [
     "_escalate_tech_requests",
     "_label",
     "_level2_after",
-    "_next_number",
     "_require",
     "_schedule_escalation",
     "_send_pending_emails",
@@ -123,6 +119,7 @@ __all__ = [
     "handler_candidates",
     "least_loaded",
     "least_loaded_handler",
+    "next_number",
     "notify_assignee",
     "return_request_step",
     "sla_sweep",
