@@ -7,8 +7,8 @@ intake runs the two as before.
 
 It restates the rota rule of servicedesk.rota.models.on_duty_q as it stands when this migration
 was written (a change there writes a migration that replaces the function):
-tests/complaints/test_intake_load.py and tests/servicedesk/workforce/test_rota_routing.py hold
-it to the same answers through least_loaded_handler()."""
+tests/complaints/test_intake_load.py holds it to the ORM's rule through least_loaded_handler()
+and tests/servicedesk/workforce/test_rota_routing.py to the rota through intake."""
 
 from django.db import migrations
 
