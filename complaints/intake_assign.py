@@ -61,11 +61,15 @@ def next_number_and_handler(now, department):
 
 @functools.cache
 def _number_and_handler_sql():
-    selected = ", ".join(f"u.{connection.ops.quote_name(c)}" for c in columns(User))
     return (
-        f"WITH n AS ({_number_sql()}) SELECT n.last, {selected} FROM n "
+        f"WITH n AS ({_number_sql()}) SELECT n.last, {_user_columns()} FROM n "
         "LEFT JOIN LATERAL complaints_least_loaded(%s, %s, %s, %s, %s, %s, n.last) u ON true"
     )
+
+
+@functools.cache
+def _user_columns():
+    return ", ".join(f"u.{connection.ops.quote_name(c)}" for c in columns(User))
 
 
 def handler_candidates(department, now):
@@ -112,8 +116,7 @@ def least_loaded_handler(department, now=None):
     department without a rota), and so the kept loads to the counted ones."""
     now = now or timezone.now()
     if connection.vendor == "postgresql":  # the same SQL, as a function (migration 0027)
-        selected = ", ".join(f"u.{connection.ops.quote_name(c)}" for c in columns(User))
-        sql = f"SELECT {selected} FROM complaints_least_loaded(%s, %s, %s, %s, %s, %s, 0) u"
+        sql = _least_loaded_call_sql()
         params = _rota_params(department, now)
     else:
         ops = connection.ops
@@ -144,13 +147,17 @@ def _rota_params(department, now):
 
 
 @functools.cache
+def _least_loaded_call_sql():
+    return f"SELECT {_user_columns()} FROM complaints_least_loaded(%s, %s, %s, %s, %s, %s, 0) u"
+
+
+@functools.cache
 def _least_loaded_sql():
     def table(model):
         return connection.ops.quote_name(model._meta.db_table)
 
-    selected = ", ".join(f"u.{connection.ops.quote_name(c)}" for c in columns(User))
     return (
-        f"SELECT {selected} FROM {table(User)} u "
+        f"SELECT {_user_columns()} FROM {table(User)} u "
         f"WHERE u.is_active AND EXISTS (SELECT 1 FROM {table(Membership)} m "
         "  WHERE m.user_id = u.id AND m.department_id = %s) "
         f"AND EXISTS (SELECT 1 FROM {table(User.groups.through)} ug "
