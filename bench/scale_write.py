@@ -118,6 +118,9 @@ def parse_args():
     parser.add_argument("--due", type=int, default=100_000, help="cases falling due at once")
     parser.add_argument("--seconds", type=int, default=20, help="wrk duration per size")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="wrk threads (1: as the peer's script runs it)"
+    )
     parser.add_argument("--database-url", default=os.environ["DATABASE_URL"])
     parser.add_argument("--with-peer", action="store_true", help="django-helpdesk's intake")
     parser.add_argument("--peer-dir", default=peer.PEER_DIR)
@@ -435,8 +438,8 @@ def run_wrk(args, token, customers):
         serving = [int(pid) for pid in children] + backend_pids()
         cpu_before, created_before = cpu_seconds(serving), created_count()
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "-s", lua.name,
-             f"http://127.0.0.1:{port}/"],
+            ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s",
+             "-s", lua.name, f"http://127.0.0.1:{port}/"],
             capture_output=True, text=True, check=False,
         ).stdout  # fmt: skip
         cpu = cpu_seconds(serving) - cpu_before
@@ -583,8 +586,8 @@ def main():
     if args.escalation_only:
         return escalation_again(args)
     hd = peer.setup(args.peer_dir) if args.with_peer else None
-    print(f"database {db['NAME']}; gunicorn 2 workers (--preload), wrk -c{args.connections} "
-          f"for {args.seconds} s per size; {os.cpu_count()} CPUs")  # fmt: skip
+    print(f"database {db['NAME']}; gunicorn 2 workers (--preload), wrk -t{args.threads} "
+          f"-c{args.connections} for {args.seconds} s per size; {os.cpu_count()} CPUs")  # fmt: skip
     empty_tables()
     agent, token, handler_ids = setup_people()
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
