@@ -1,4 +1,4 @@
-"""The least-loaded choice as a PostgreSQL function (complaints/intake_workflow.py), so that
+"""The least-loaded choice as a PostgreSQL function (complaints/intake_assign.py), so that
 intake draws its case number and chooses the assignee in one statement: called from the
 statement that draws the number, after the draw, the function's own query sees what the
 previous intake committed (a VOLATILE function takes a fresh snapshot for each query it

@@ -20,9 +20,11 @@ class DatabaseWrapper(PostgreSQLDatabaseWrapper):
         if conn is None or conn.closed or conn.broken:
             return False
         try:
-            readable, _, _ = select.select([conn.fileno()], [], [], 0)
+            poller = select.poll()  # not select(): it fails on descriptors above 1023
+            poller.register(conn.fileno(), select.POLLIN)
+            said_something = poller.poll(0)  # readable, hung up or in error
         except (OSError, ValueError):
             return False
-        if not readable:
+        if not said_something:
             return True
         return super().is_usable()  # the server said something: ask it
