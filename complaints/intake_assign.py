@@ -118,17 +118,10 @@ def least_loaded_handler(department, now=None):
     if connection.vendor == "postgresql":  # the same SQL, as a function (migration 0027)
         sql = _least_loaded_call_sql()
         params = _rota_params(department, now)
-    else:
-        ops = connection.ops
-        today = timezone.localtime(now).date()
-        horizon = datetime.timedelta(days=ROTA_HORIZON_DAYS)
-        at = ops.adapt_datetimefield_value(now)
+    else:  # the same arguments, in the order the statement takes them
+        dept, handler, agent, at, start, end = _rota_params(department, now)
         sql = _least_loaded_sql()
-        params = [
-            department.pk, roles.HANDLER, roles.AGENT, at, at, department.pk, at, at,
-            department.pk, ops.adapt_datefield_value(today - horizon),
-            ops.adapt_datefield_value(today + horizon),
-        ]  # fmt: skip
+        params = [dept, handler, agent, at, at, dept, at, at, dept, start, end]
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

@@ -98,12 +98,10 @@ def _customer_find_sql(fields, with_open=False):
     cases = quote(Case._meta.db_table)
     selected = ", ".join(f"c.{quote(name)}" for name in columns(Customer))
     selected += f", EXISTS (SELECT 1 FROM {cases} k WHERE k.customer_id = c.id)"
-    if with_open:  # as _open_subjects_sql(), for each customer found
+    if with_open:  # _open_subjects()'s statement, for each customer found
         selected += (
             ", (SELECT json_agg(json_build_array(o.id, o.subject) ORDER BY o.created_at DESC) "
-            "FROM (SELECT k.id, k.subject, k.created_at "
-            f"FROM {cases} k WHERE k.customer_id = c.id AND k.state IN ({states_sql()}) "
-            "AND k.created_at >= %s ORDER BY k.created_at DESC LIMIT 50 FOR UPDATE) o)"
+            f"FROM ({_open_cases_sql('c.id')}) o)"
         )
     matches = " OR ".join(f"c.{quote(f)} = %s" for f in fields)
     return (
@@ -155,18 +153,21 @@ def _open_subjects(customer, since):
     until the intake commits so two intakes of the same customer de-duplicate in turn."""
     with prepared_cursor() as cursor:
         since = connection.ops.adapt_datetimefield_value(since)
-        cursor.execute(_open_subjects_sql(), [customer.pk, since])
-        return [_OpenSubject(*row) for row in cursor.fetchall()]
+        cursor.execute(_open_cases_sql("%s"), [customer.pk, since])
+        return [_OpenSubject(pk, subject) for pk, subject, _created in cursor.fetchall()]
 
 
 @functools.cache
-def _open_subjects_sql():
+def _open_cases_sql(customer):
+    """The open cases (id, subject, created_at) of the customer whose key is `customer` (a
+    placeholder, or a column of an outer statement) received since a parameter, newest 50,
+    locked."""
     quote = connection.ops.quote_name
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     return (
-        f"SELECT id, subject FROM {quote(Case._meta.db_table)} WHERE customer_id = %s "
-        f"AND state IN ({states_sql()}) AND created_at >= %s "
-        f"ORDER BY created_at DESC LIMIT 50{lock}"
+        f"SELECT k.id, k.subject, k.created_at FROM {quote(Case._meta.db_table)} k "
+        f"WHERE k.customer_id = {customer} AND k.state IN ({states_sql()}) "
+        f"AND k.created_at >= %s ORDER BY k.created_at DESC LIMIT 50{lock}"
     )
 
 
