@@ -414,11 +414,12 @@ def run_wrk(args, token, customers):
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SITE_URL": "http://127.0.0.1",
         "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-" + "x" * 50),
+        "GUNICORN_ACCESS_LOG": "",  # none, as the peer's gunicorn runs (nginx logs, deployed)
     }
     gunicorn = subprocess.Popen(
         [str(BASE_DIR / ".venv/bin/gunicorn"), "servicedesk.wsgi:application",
          "-c", "python:servicedesk.gunicorn_conf", "--workers", "2",
-         "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
+         "--bind", f"127.0.0.1:{port}"],
         cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:

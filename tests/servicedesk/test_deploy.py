@@ -31,7 +31,8 @@ UNITS = {
 }
 # Variables the deploy docs may mention that settings.py does not read (read by gunicorn,
 # the Procfile platform, compose or Django's entry points instead).
-NOT_SETTINGS = {"WEB_CONCURRENCY", "GUNICORN_CMD_ARGS", "PORT", "SERVICEDESK_TAG"}
+NOT_SETTINGS = {"WEB_CONCURRENCY", "GUNICORN_CMD_ARGS", "GUNICORN_ACCESS_LOG", "PORT"}
+NOT_SETTINGS |= {"SERVICEDESK_TAG"}
 NOT_SETTINGS |= {"DJANGO_SETTINGS_MODULE"}
 
 # env("X"), env.str("X", ...), env.db("X"), env.email_url("X") ... and plain os.environ reads.
