@@ -10,8 +10,8 @@ intake on a machine whose speed wanders.
 Needs the database bench/scale_write.py leaves (`--database-url`, default $DATABASE_URL, else
 postgres://postgres@127.0.0.1:5432/sd_bench_write) with its agent `bw_agent` and token. The
 creates are the bench's varied bodies (half returning customers; `--seed`), POSTed to
-/api/v1/cases/ through Django's WSGI handler with DEBUG off, every middleware included, all in
-one transaction that is rolled back at the end: the same seed gives the same work. (Django's
+/api/v1/cases/ through the application gunicorn serves (servicedesk.wsgi) with DEBUG off,
+every middleware included, all in one transaction that is rolled back at the end: the same seed gives the same work. (Django's
 request_started/finished handlers, which close a connection in a transaction, are
 disconnected.) `--callgrind` re-runs this script under valgrind's callgrind with its
 instrumentation switched on only around the measured creates (after 20 warm-up creates).
@@ -108,7 +108,6 @@ def main():
     if args.callgrind:
         return callgrind(args)
     setup_django(args)
-    from django.core.handlers.wsgi import WSGIHandler
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections, connection, transaction
     from rest_framework.authtoken.models import Token
@@ -117,7 +116,8 @@ def main():
 
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    app = WSGIHandler()
+    from servicedesk.wsgi import application as app  # what gunicorn serves
+
     token = Token.objects.get(user__username="bw_agent").key
     # The seeded customers (phones 139…, as bench/scale_write.py's sweep counts them).
     customers = max(Customer.objects.filter(phone__startswith="139").count(), 1)

@@ -110,10 +110,11 @@ def _customer_find_sql(fields, with_open=False):
     )
 
 
-def customer_find_or_create(*, data, open_since=None):
+def customer_find_or_create(*, data, open_since=None, save_new=True):
     """Find the customer by their contact details or create them; fill details we lacked.
     Raises ValidationError with field errors (prefixed by nothing) on bad data. `open_since`:
-    as customer_find()."""
+    as customer_find(). With `save_new=False` a new customer is validated but not saved:
+    intake saves them with their first case, in the case's statement (Case.save_new)."""
     data = {k: (v or "") for k, v in data.items() if k in CUSTOMER_FIELDS and v is not None}
     if not data.get("language"):
         data.pop("language", None)  # not stated: the default, or what we knew
@@ -126,7 +127,8 @@ def customer_find_or_create(*, data, open_since=None):
     if customer is None:
         customer = Customer(**data)
         customer.full_clean()
-        customer.save()
+        if save_new:
+            customer.save()
         return customer, True
     changed = [f for f, v in data.items() if v and not getattr(customer, f)]
     if data.get("language") and data["language"] != customer.language:
@@ -242,7 +244,10 @@ def case_intake(
 
     window_start = now - datetime.timedelta(days=settings.CASE_DEDUP_WINDOW_DAYS)
     with transaction.atomic():
-        cust, customer_created = customer_find_or_create(data=customer, open_since=window_start)
+        # A new customer is saved with the new case (save_new below), not on their own.
+        cust, customer_created = customer_find_or_create(
+            data=customer, open_since=window_start, save_new=False
+        )
 
         if not customer_created:
             candidates = getattr(cust, "open_subjects", None)

@@ -444,7 +444,8 @@ class Case(EscalationScheduleMixin, ConcurrentTransitionMixin, models.Model):
         """Save this new case with its escalation row (when its deadlines set one) and
         `related` (say its contact and first timeline entries, pointing at it, not saved) in
         one prepared statement on PostgreSQL (servicedesk.prepared.insert_with), not the ORM's
-        insert built anew for ~50 columns. save() of a new case comes here. No
+        insert built anew for ~50 columns — and its customer first when that is new (not
+        saved yet: intake's first contact of a customer). save() of a new case comes here. No
         pre_save/post_save is sent: nothing listens; intake sends case_created after the
         commit."""
         from .models_escalation import escalations_written, new_case_escalation
@@ -454,7 +455,14 @@ class Case(EscalationScheduleMixin, ConcurrentTransitionMixin, models.Model):
         if not rel.is_cached(self):
             rel.set_cached_value(self, None)  # a new case has no escalation row yet
         rows, items = new_case_escalation(self)
-        prepared.insert_with(self, [*rows, *related])
+        customer = None
+        if self.customer_id is None:  # a new customer's first case: they go in together
+            customer = Case.customer.field.get_cached_value(self, default=None)
+            if customer is not None and customer.pk is None:
+                customer.derive_keys()
+            else:
+                customer = None
+        prepared.insert_with(self, [*rows, *related], parent=customer)
         self._update_initial_state()  # the lifecycle's concurrency check, as save() does
         escalations_written(items, rows)
 

@@ -131,16 +131,21 @@ class Customer(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        # Derived matching keys: always in step with what they are derived from.
-        self.phone_normalized = normalize_phone(self.phone)
-        self.email_normalized = normalize_email(self.email)
-        self.member_no_normalized = normalize_member_no(self.member_no)
+        self.derive_keys()
         if self._state.adding and self.pk is None and not args and not kwargs:
-            # A new customer (half of all intakes): one prepared INSERT, as for a new case
-            # (servicedesk/prepared.py); nothing listens to a customer's post_save.
+            # A new customer: one prepared INSERT, as for a new case (servicedesk/prepared.py);
+            # nothing listens to a customer's post_save. (Intake's go in with their first
+            # case, in its statement: Case.save_new.)
             prepared.insert([self])
         else:
             super().save(*args, **kwargs)
+
+    def derive_keys(self):
+        """The derived matching keys, in step with what they are derived from: save() sets
+        them; so does whoever inserts a customer another way (intake, with its case)."""
+        self.phone_normalized = normalize_phone(self.phone)
+        self.email_normalized = normalize_email(self.email)
+        self.member_no_normalized = normalize_member_no(self.member_no)
 
     def clean(self):
         if self.phone and not 5 <= len(normalize_phone(self.phone)) <= 15:

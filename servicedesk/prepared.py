@@ -162,35 +162,60 @@ def _insert_sql(model, count, vendor):
     )
 
 
-def insert_with(first, related):
+def insert_with(first, related, parent=None):
     """Insert `first` (an unsaved instance) and `related` (unsaved instances of other models,
     each with a foreign key to `first`'s model left unset) in ONE prepared statement on
     PostgreSQL — data-modifying WITH clauses, each later insert taking `first`'s new key —
     instead of one statement per model. Each related row's foreign key is set to `first`;
     keys are set on every instance. As insert(): no pre_save/post_save signal. Elsewhere, one
-    insert() per model."""
+    insert() per model.
+
+    `parent`: an unsaved instance `first` has its one foreign key to (intake's new customer
+    of a new case), inserted before it in the same statement, `first` taking its new key."""
     related = list(related)
     groups = {}
     for obj in related:
         groups.setdefault(type(obj), []).append(obj)
     conn = _connection()
     if conn.vendor != "postgresql" or not conn.features.can_return_rows_from_bulk_insert:
+        if parent is not None:
+            insert([parent])
+            setattr(first, _link(type(first), type(parent)).name, parent)
         insert([first])
         for model, objs in groups.items():
             for obj in objs:
                 setattr(obj, _link(model, type(first)).attname, first.pk)
             insert(objs)
         return
-    first._prepare_related_fields_for_save(operation_name="insert")
-    params = _values(first, _insert_fields(type(first)), conn)
+    params = []
+    if parent is None:
+        first._prepare_related_fields_for_save(operation_name="insert")
+        fields = _insert_fields(type(first))
+    else:
+        parent._prepare_related_fields_for_save(operation_name="insert")
+        params = _values(parent, _insert_fields(type(parent)), conn)
+        fields = _linked_fields(type(first), type(parent))
+        link = _link(type(first), type(parent))
+        link.delete_cached_value(first)  # the unsaved parent: its key comes in the statement
+        try:
+            first._prepare_related_fields_for_save(operation_name="insert")
+        finally:
+            link.set_cached_value(first, parent)
+    params.extend(_values(first, fields, conn))
     for model, objs in groups.items():
         fields = _linked_fields(model, type(first))
         for obj in objs:
             params.extend(_values(obj, fields, conn))
     shape = tuple((model, len(objs)) for model, objs in groups.items())
+    parent_model = None if parent is None else type(parent)
     with prepared_cursor() as cursor:
-        cursor.execute(_insert_with_sql(type(first), shape), params)
-        row = cursor.fetchone()
+        cursor.execute(_insert_with_sql(type(first), shape, parent_model), params)
+        row = list(cursor.fetchone())
+    if parent is not None:
+        parent.pk = row.pop()
+        parent._state.adding = False
+        parent._state.db = conn.alias
+        setattr(first, _link(type(first), parent_model).name, parent)
     first.pk = row[0]
     for obj in (first, *related):
         obj._state.adding = False
@@ -219,24 +244,43 @@ def _linked_fields(model, target):
 
 
 @functools.cache
-def _insert_with_sql(first_model, shape):
+def _insert_with_sql(first_model, shape, parent_model=None):
     quote = connection.ops.quote_name
 
     def names(fields):
         return ", ".join(quote(f.column) for f in fields)
 
-    fields = _insert_fields(first_model)
-    pk = quote(first_model._meta.pk.column)
-    parts = [
-        f"c0 AS (INSERT INTO {quote(first_model._meta.db_table)} ({names(fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {pk})"
-    ]
-    selected = [f"(SELECT {pk} FROM c0)"]
+    def key_of(model):
+        return quote(model._meta.pk.column)
+
+    parts, selected = [], []
+    pk = key_of(first_model)
+    if parent_model is None:
+        fields = _insert_fields(first_model)
+        parts.append(
+            f"c0 AS (INSERT INTO {quote(first_model._meta.db_table)} ({names(fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {pk})"
+        )
+    else:
+        fields = _insert_fields(parent_model)
+        parts.append(
+            f"p AS (INSERT INTO {quote(parent_model._meta.db_table)} ({names(fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {key_of(parent_model)})"
+        )
+        link = _link(first_model, parent_model)
+        fields = _linked_fields(first_model, parent_model)
+        parts.append(
+            f"c0 AS (INSERT INTO {quote(first_model._meta.db_table)} "
+            f"({quote(link.column)}, {names(fields)}) "
+            f"VALUES ((SELECT {key_of(parent_model)} FROM p), "
+            f"{', '.join(['%s'] * len(fields))}) RETURNING {pk})"
+        )
+    selected.append(f"(SELECT {pk} FROM c0)")
     for i, (model, count) in enumerate(shape, 1):
         link = _link(model, first_model)
         fields = _linked_fields(model, first_model)
         row = "((SELECT " + pk + " FROM c0), " + ", ".join(["%s"] * len(fields)) + ")"
-        key = quote(model._meta.pk.column)
+        key = key_of(model)
         parts.append(
             f"c{i} AS (INSERT INTO {quote(model._meta.db_table)} "
             f"({quote(link.column)}, {names(fields)}) VALUES {', '.join([row] * count)} "
@@ -244,4 +288,6 @@ def _insert_with_sql(first_model, shape):
         )
         # Keys come in insertion order of the VALUES rows: a sequence numbers them in order.
         selected.append(f"ARRAY(SELECT {key} FROM c{i} ORDER BY {key})")
+    if parent_model is not None:
+        selected.append(f"(SELECT {key_of(parent_model)} FROM p)")
     return f"WITH {', '.join(parts)} SELECT {', '.join(selected)}"
