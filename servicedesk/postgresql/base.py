@@ -1,4 +1,5 @@
-"""Django's PostgreSQL backend, with a cheaper health check of a kept connection.
+"""Django's PostgreSQL backend, with a cheaper health check of a kept connection and cursors
+whose common methods cost no exception.
 
 With CONN_HEALTH_CHECKS Django asks the server `SELECT 1` before the first query of every
 request that reuses a connection: a round trip per request (2 % of an API create's CPU, and
@@ -11,6 +12,7 @@ without any check if the server vanished without a word (a network partition).""
 
 import select
 
+from django.db.backends import utils
 from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLDatabaseWrapper
 
 
@@ -28,3 +30,43 @@ class DatabaseWrapper(PostgreSQLDatabaseWrapper):
         if not said_something:
             return True
         return super().is_usable()  # the server said something: ask it
+
+    def make_cursor(self, cursor):
+        return CursorWrapper(cursor, self)
+
+    def make_debug_cursor(self, cursor):
+        return CursorDebugWrapper(cursor, self)
+
+
+class CursorWrapper(utils.CursorWrapper):
+    """Django's cursor wrapper with the methods every query calls defined here. Django's
+    reaches them through __getattr__, which Python calls only once its own lookup has failed:
+    an AttributeError with a formatted message raised and caught each time — two per query
+    (fetch and close), 1 % of an API create's CPU. Same calls, same error wrapping."""
+
+    def close(self):
+        return self.cursor.close()
+
+    def fetchone(self):
+        with self.db.wrap_database_errors:
+            return self.cursor.fetchone()
+
+    def fetchmany(self, *args, **kwargs):
+        with self.db.wrap_database_errors:
+            return self.cursor.fetchmany(*args, **kwargs)
+
+    def fetchall(self):
+        with self.db.wrap_database_errors:
+            return self.cursor.fetchall()
+
+    @property
+    def rowcount(self):
+        return self.cursor.rowcount
+
+    @property
+    def description(self):
+        return self.cursor.description
+
+
+class CursorDebugWrapper(CursorWrapper, utils.CursorDebugWrapper):
+    pass

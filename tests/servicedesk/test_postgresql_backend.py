@@ -1,5 +1,6 @@
 """servicedesk/postgresql: the health check of a kept connection looks at its socket and asks
-the server only when the server has said something (a terminated connection)."""
+the server only when the server has said something (a terminated connection); its cursors
+fetch and report as Django's do."""
 
 import time
 
@@ -48,3 +49,22 @@ def test_a_connection_the_server_ended_is_not_usable(postgresql):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+
+
+def test_the_cursor_fetches_and_reports_as_djangos_does(postgresql):
+    import django.db
+    from django.contrib.auth.models import Group
+
+    Group.objects.bulk_create([Group(name="group-a"), Group(name="group-b")])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM auth_group WHERE name LIKE 'group-_' ORDER BY name")
+        assert [c.name for c in cursor.description] == ["name"]
+        assert cursor.fetchone() == ("group-a",)
+        assert cursor.fetchmany(5) == [("group-b",)]
+        assert cursor.fetchall() == []
+        cursor.execute("UPDATE auth_group SET name = name WHERE name LIKE 'group-_'")
+        assert cursor.rowcount == 2
+        # psycopg's error for a statement that returned no rows, as Django's own error class
+        with pytest.raises(django.db.ProgrammingError):
+            cursor.fetchone()
+    assert cursor.cursor.closed
