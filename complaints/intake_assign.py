@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from servicedesk.prepared import columns, instance, prepared_cursor
+from servicedesk.prepared import columns, default_connection, instance, prepared_cursor
 from servicedesk.rota.models import ROTA_HORIZON_DAYS, Absence, RotaEntry, on_duty_q
 from servicedesk.staff import roles
 from servicedesk.staff.models import Membership, User
@@ -49,7 +49,7 @@ def next_number_and_handler(now, department):
     (migration 0027) called with the number drawn, so it runs after the draw and, being
     VOLATILE, reads with a fresh snapshot what the previous intake committed (the statement's
     own snapshot predates its wait for the number's row). Elsewhere, the two statements."""
-    if connection.vendor != "postgresql":
+    if default_connection().vendor != "postgresql":
         return next_number(now), least_loaded_handler(department, now)
     period = _period(now)
     with prepared_cursor() as cursor:
@@ -130,7 +130,7 @@ def least_loaded_handler(department, now=None):
 
 def _rota_params(department, now):
     """complaints_least_loaded's arguments but the last."""
-    ops = connection.ops
+    ops = default_connection().ops
     today = timezone.localtime(now).date()
     horizon = datetime.timedelta(days=ROTA_HORIZON_DAYS)
     return [

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from servicedesk.prepared import columns, insert, instance, prepared_cursor
+from servicedesk.prepared import columns, default_connection, insert, instance, prepared_cursor
 
 from . import intake
 from .case_edits import case_add_attachment
@@ -71,10 +71,11 @@ def customer_find(*, phone="", email="", member_no="", open_since=None):
     keys = [(f, v) for f, v in keys if v]
     if not keys:
         return None
-    with_open = open_since is not None and connection.vendor == "postgresql"
+    conn = default_connection()
+    with_open = open_since is not None and conn.vendor == "postgresql"
     params = [v for _, v in keys]
     if with_open:
-        params.insert(0, connection.ops.adapt_datetimefield_value(open_since))
+        params.insert(0, conn.ops.adapt_datetimefield_value(open_since))
     end = len(columns(Customer))
     with prepared_cursor() as cursor:
         cursor.execute(_customer_find_sql(tuple(f for f, _ in keys), with_open), params)

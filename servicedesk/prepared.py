@@ -17,15 +17,16 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
-def _connection():
+def default_connection():
     """The default connection itself, not the `connection` proxy, whose every attribute is
-    a lookup in a context-local store: these functions read it dozens of times per statement
-    (each field's value is prepared with it)."""
+    a lookup in a context-local store (and a caught AttributeError, twice): these functions
+    read it dozens of times per statement (each field's value is prepared with it), intake's
+    and the API token's a few times per request."""
     return connections[DEFAULT_DB_ALIAS]
 
 
 def prepared_cursor():
-    conn = _connection()
+    conn = default_connection()
     if conn.vendor != "postgresql" or not settings.DATABASE_PREPARED:
         return conn.cursor()
     # As Django opens its own cursors (BaseDatabaseWrapper._cursor): a connection that failed
@@ -87,7 +88,7 @@ def columns(model):
 def instance(model, row):
     """A `model` instance from a row of its columns (in `columns(model)` order), converted as
     the ORM converts what it reads (SQLite's dates arrive as text, for one)."""
-    conn = _connection()
+    conn = default_connection()
     values = list(row)
     for i, column, converters in _converters(model, conn.vendor):
         value = values[i]
@@ -118,7 +119,7 @@ def insert(objs):
     if not objs:
         return
     model = type(objs[0])
-    conn = _connection()
+    conn = default_connection()
     if not conn.features.can_return_rows_from_bulk_insert:
         model.objects.bulk_create(objs)
         return
@@ -176,7 +177,7 @@ def insert_with(first, related, parent=None):
     groups = {}
     for obj in related:
         groups.setdefault(type(obj), []).append(obj)
-    conn = _connection()
+    conn = default_connection()
     if conn.vendor != "postgresql" or not conn.features.can_return_rows_from_bulk_insert:
         if parent is not None:
             insert([parent])

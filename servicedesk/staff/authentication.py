@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
-from servicedesk.prepared import columns, instance, prepared_cursor
+from servicedesk.prepared import columns, default_connection, instance, prepared_cursor
 
 from .backends import permission_names_sql, remember_permissions
 from .models import User
@@ -38,7 +38,7 @@ def _token_sql(vendor):
 
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
-        vendor = connection.vendor
+        vendor = default_connection().vendor
         with prepared_cursor() as cursor:
             cursor.execute(_token_sql(vendor), [key])
             row = cursor.fetchone()
