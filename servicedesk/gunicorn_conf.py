@@ -15,9 +15,9 @@ A sync worker is free for its next request as soon as an answer is sent (post_re
 below). gunicorn 27 closes each connection "gracefully" (RFC 9112 §9.6): FIN, then it reads
 on — up to 2 s — until the client closes its side, so that unread request bytes cannot make
 the kernel answer with a reset that cuts the end of the answer. A sync worker serves one
-connection at a time, so meanwhile the next request waits: 0.1 ms per request behind nginx on
-the same host (2 % of an API create's time), a whole network round trip for a client that
-reads the answer and closes late. When the request was read to its end and the client sent
+connection at a time, so meanwhile the next request waits: 0.1 ms per request with the client
+on the same host (wrk in bench/scale_write.py: 2 % of an API create's time), a whole network
+round trip for a client that reads the answer and closes late. When the request was read to its end and the client sent
 nothing more, there is nothing a close could reset: the worker closes at once. Otherwise
 (a body the application did not read, a pipelined request) gunicorn's own close runs.
 
