@@ -11,9 +11,9 @@ Needs the database bench/scale_write.py leaves (`--database-url`, default $DATAB
 postgres://postgres@127.0.0.1:5432/sd_bench_write) with its agent `bw_agent` and token. The
 creates are the bench's varied bodies (half returning customers; `--seed`), POSTed to
 /api/v1/cases/ through the application gunicorn serves (servicedesk.wsgi) with DEBUG off,
-every middleware included, all in one transaction that is rolled back at the end: the same seed gives the same work. (Django's
-request_started/finished handlers, which close a connection in a transaction, are
-disconnected.) `--callgrind` re-runs this script under valgrind's callgrind with its
+every middleware included, all in one transaction that is rolled back at the end: the same
+seed gives the same work. (Django's request_started/finished handlers, which close a
+connection in a transaction, are disconnected.) `--callgrind` re-runs this script under valgrind's callgrind with its
 instrumentation switched on only around the measured creates (after 20 warm-up creates).
 """
 
