@@ -8,7 +8,9 @@ pg_terminate_backend — sends its goodbye and closes the socket, so an idle con
 ended has something to read. The check here looks at the socket first (one poll that does
 not wait) and asks the server only when something arrived or psycopg already knows the
 connection is broken; a connection with nothing to read is used as it is, and fails as
-without any check if the server vanished without a word (a network partition)."""
+without any check if the server vanished without a word (a network partition) — or if the
+request comes in the moment between the server's decision to end the connection and its
+goodbye (that request fails once; the next reconnects)."""
 
 import select
 
