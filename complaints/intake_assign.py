@@ -115,7 +115,7 @@ def least_loaded_handler(department, now=None):
     supervisors, load and ties; day and night shifts, another department's shift, a
     department without a rota), and so the kept loads to the counted ones."""
     now = now or timezone.now()
-    if connection.vendor == "postgresql":  # the same SQL, as a function (migration 0027)
+    if default_connection().vendor == "postgresql":  # the same SQL as a function (0027)
         sql = _least_loaded_call_sql()
         params = _rota_params(department, now)
     else:  # the same arguments, in the order the statement takes them

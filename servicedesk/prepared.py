@@ -248,46 +248,37 @@ def _linked_fields(model, target):
 def _insert_with_sql(first_model, shape, parent_model=None):
     quote = connection.ops.quote_name
 
-    def names(fields):
-        return ", ".join(quote(f.column) for f in fields)
-
     def key_of(model):
         return quote(model._meta.pk.column)
 
-    parts, selected = [], []
+    def clause(alias, model, rows=1, source=None):
+        """`alias AS (INSERT …)` of `rows` rows of `model`; with `source`, (a model, the alias
+        of the earlier clause inserting it), each row's foreign key to that model is the
+        earlier clause's new key."""
+        if source is None:
+            names, values = _insert_fields(model), []
+        else:
+            link, (source_model, source_alias) = _link(model, source[0]), source
+            names = [link, *_linked_fields(model, source_model)]
+            values = [f"(SELECT {key_of(source_model)} FROM {source_alias})"]
+        values += ["%s"] * (len(names) - len(values))
+        row = f"({', '.join(values)})"
+        return (
+            f"{alias} AS (INSERT INTO {quote(model._meta.db_table)} "
+            f"({', '.join(quote(f.column) for f in names)}) VALUES {', '.join([row] * rows)} "
+            f"RETURNING {key_of(model)})"
+        )
+
     pk = key_of(first_model)
+    parts, selected = [], [f"(SELECT {pk} FROM c0)"]
     if parent_model is None:
-        fields = _insert_fields(first_model)
-        parts.append(
-            f"c0 AS (INSERT INTO {quote(first_model._meta.db_table)} ({names(fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {pk})"
-        )
+        parts.append(clause("c0", first_model))
     else:
-        fields = _insert_fields(parent_model)
-        parts.append(
-            f"p AS (INSERT INTO {quote(parent_model._meta.db_table)} ({names(fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {key_of(parent_model)})"
-        )
-        link = _link(first_model, parent_model)
-        fields = _linked_fields(first_model, parent_model)
-        parts.append(
-            f"c0 AS (INSERT INTO {quote(first_model._meta.db_table)} "
-            f"({quote(link.column)}, {names(fields)}) "
-            f"VALUES ((SELECT {key_of(parent_model)} FROM p), "
-            f"{', '.join(['%s'] * len(fields))}) RETURNING {pk})"
-        )
-    selected.append(f"(SELECT {pk} FROM c0)")
+        parts += [clause("p", parent_model), clause("c0", first_model, source=(parent_model, "p"))]
     for i, (model, count) in enumerate(shape, 1):
-        link = _link(model, first_model)
-        fields = _linked_fields(model, first_model)
-        row = "((SELECT " + pk + " FROM c0), " + ", ".join(["%s"] * len(fields)) + ")"
-        key = key_of(model)
-        parts.append(
-            f"c{i} AS (INSERT INTO {quote(model._meta.db_table)} "
-            f"({quote(link.column)}, {names(fields)}) VALUES {', '.join([row] * count)} "
-            f"RETURNING {key})"
-        )
+        parts.append(clause(f"c{i}", model, count, source=(first_model, "c0")))
         # Keys come in insertion order of the VALUES rows: a sequence numbers them in order.
+        key = key_of(model)
         selected.append(f"ARRAY(SELECT {key} FROM c{i} ORDER BY {key})")
     if parent_model is not None:
         selected.append(f"(SELECT {key_of(parent_model)} FROM p)")
