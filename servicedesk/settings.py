@@ -156,6 +156,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Turn off behind a pooler that does not keep prepared statements (PgBouncer before 1.21 in
 # transaction mode).
 DATABASE_PREPARED = env.bool("DATABASE_PREPARED", default=True)
+# Seconds a web process may keep an API token it checked (with its person and permissions):
+# forgotten at once when PostgreSQL notifies a change (servicedesk/staff/token_cache.py); 0
+# behind a pooler in transaction mode, which does not deliver notifications. PostgreSQL only.
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------

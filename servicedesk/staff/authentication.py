@@ -6,7 +6,9 @@ the same token and person in one statement whose text is built once per process 
 PostgreSQL plans once per connection (servicedesk/prepared.py); on PostgreSQL the same
 statement brings the person's permissions (as an array), which every API request checks and
 which took a second statement. Same answers and errors as DRF's: an unknown key or an inactive
-person is refused."""
+person is refused. On PostgreSQL a web process keeps the rows it read until the database
+notifies a change to tokens, people or permissions (servicedesk/staff/token_cache.py); each
+request still builds its own person and token from the row."""
 
 import functools
 
@@ -19,6 +21,7 @@ from servicedesk.prepared import columns, default_connection, instance, prepared
 
 from .backends import permission_names_sql, remember_permissions
 from .models import User
+from .token_cache import kept_rows
 
 
 @functools.cache
@@ -38,10 +41,17 @@ def _token_sql(vendor):
 
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
-        vendor = default_connection().vendor
-        with prepared_cursor() as cursor:
-            cursor.execute(_token_sql(vendor), [key])
-            row = cursor.fetchone()
+        db = default_connection()
+        vendor = db.vendor
+        kept = kept_rows(db)
+        row = None if kept is None else kept.get(key)
+        if row is None:
+            generation = None if kept is None else kept.generation
+            with prepared_cursor() as cursor:
+                cursor.execute(_token_sql(vendor), [key])
+                row = cursor.fetchone()
+            if kept is not None and row is not None:
+                kept.keep(key, row, generation)
         if row is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         split, end = len(columns(Token)), len(columns(Token)) + len(columns(User))
