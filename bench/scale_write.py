@@ -26,6 +26,10 @@ notifications created (digests: one per person). It prints figures and asserts n
 under --peer-dir, its database hd_100000 with 100,000 tickets) the way its server_bench.sh
 does — its gunicorn, 2 sync workers, `wrk -t1` with its post_api.lua, same connections and
 seconds as ours — and prints its req/s, CPU per create and the ratio ours / peer.
+`--pairs N` then measures the two N more times in turn, at the largest size (one first, then
+the other, the order swapped each pair), and prints each pair's ratios and their median: on a
+machine whose speed wanders from minute to minute, a ratio of two runs minutes apart says
+more about the machine than about the two desks.
 
 The cache is Redis db 14 (`REDIS_URL`), as in production. Needs Debian's `wrk` (apt-get
 install wrk). Each department has 8 handlers; the open backlog is a fixed 2,000 cases spread
@@ -38,6 +42,7 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -124,6 +129,9 @@ def parse_args():
     parser.add_argument("--database-url", default=os.environ["DATABASE_URL"])
     parser.add_argument("--with-peer", action="store_true", help="django-helpdesk's intake")
     parser.add_argument("--peer-dir", default=peer.PEER_DIR)
+    parser.add_argument(
+        "--pairs", type=int, default=0, help="with --with-peer: N more runs of each, in turn"
+    )
     parser.add_argument(
         "--escalation-only", action="store_true",
         help="only the sweep, on the cases a previous run left (no reload, no wrk)",
@@ -322,13 +330,15 @@ def load_to(size, have, *, handler_ids, agent, now):
 
 
 def queries_per_create(token, size):
-    """Statements of three API creates (new, returning, absorbed), BEGIN/COMMIT left out."""
+    """Statements of three API creates (new, returning, absorbed), BEGIN/COMMIT left out (a
+    statement sent with its BEGIN counts once)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
     client = APIClient(HTTP_AUTHORIZATION=f"Token {token}", HTTP_HOST="127.0.0.1")
-    control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
+    # Transaction control alone is not counted; a statement sent with its BEGIN is.
+    control = re.compile(r"(BEGIN|COMMIT|ROLLBACK|SAVEPOINT \S+|RELEASE SAVEPOINT \S+)")
     bodies = [
         ("new customer", {"phone": f"170{time.time_ns() % 10**8:08d}"}, "充电器发热严重"),
         # A seeded customer no earlier size asked for (customers are 1 … size/3).
@@ -349,7 +359,7 @@ def queries_per_create(token, size):
         with CaptureQueriesContext(connection) as q:
             response = client.post("/api/v1/cases/", body, format="json")
         assert response.status_code in (200, 201), response.content[:500]
-        n = sum(1 for x in q.captured_queries if not x["sql"].startswith(control))
+        n = sum(1 for x in q.captured_queries if not control.fullmatch(x["sql"].strip()))
         counts.append((label, n, response.json().get("absorbed")))
     return counts
 
@@ -566,6 +576,41 @@ def report_peer(args, hd, rows):
     return result
 
 
+def report_pairs(args, hd, token, have):
+    """Ours (at `have` cases) and the peer `args.pairs` times in turn; each pair's ratios,
+    then the medians (returned as the summary's line)."""
+    print(f"\n== in turn, {args.pairs} pairs: ours at {have:,} cases, django-helpdesk at "
+          f"{peer.TICKETS:,} tickets ({args.seconds} s each)")  # fmt: skip
+
+    def ours():
+        rate, _, _, _, _, cpu_ms = run_wrk(args, token, max(have // 3, 1))
+        return rate, cpu_ms
+
+    def theirs():
+        result = peer.intake(hd, args.connections, args.seconds, cpu_seconds)
+        return result.rate, result.cpu_ms
+
+    rates, cpus = [], []
+    for i in range(args.pairs):
+        if i % 2 == 0:
+            (rate, cpu_ms), (peer_rate, peer_cpu) = ours(), theirs()
+        else:
+            (peer_rate, peer_cpu), (rate, cpu_ms) = theirs(), ours()
+        if not (rate and peer_rate and cpu_ms):
+            print(f"pair {i + 1}: a run failed (ours {rate}, peer {peer_rate} req/s)")
+            continue
+        rates.append(rate / peer_rate)
+        cpus.append(peer_cpu / cpu_ms)
+        print(f"pair {i + 1} ({'ours' if i % 2 == 0 else 'peer'} first)  ours {rate:,.1f} "
+              f"req/s {cpu_ms:.1f} ms, peer {peer_rate:,.1f} req/s {peer_cpu:.1f} ms -> "
+              f"{rates[-1]:.2f}× req/s, {cpus[-1]:.2f}× CPU")  # fmt: skip
+    if not rates:
+        return None
+    return (f"{'in turn':>10}  ours / peer {statistics.median(rates):.2f}× req/s (median of "
+            f"{len(rates)}: {min(rates):.2f}–{max(rates):.2f}×), CPU per create "
+            f"{statistics.median(cpus):.2f}× ({min(cpus):.2f}–{max(cpus):.2f}×)")  # fmt: skip
+
+
 def main():
     args = parse_args()
     import django
@@ -612,6 +657,7 @@ def main():
         if rate == 0:
             print(out)
     peer_result = report_peer(args, hd, rows) if hd else None
+    pairs = report_pairs(args, hd, token, have) if hd and args.pairs else None
     if args.due:
         report_escalation(args, handler_ids, agent, have, now)
     print("\nsummary")
@@ -624,6 +670,8 @@ def main():
     if peer_result:
         print(f"{'peer':>10}  {peer_result.rate:>8,.1f}  {peer_result.cpu_ms:>13.1f}  "
               f"(django-helpdesk 2.6.1, {peer_result.tickets:,} tickets)")  # fmt: skip
+    if pairs:
+        print(pairs)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicedesk.prepared import columns, default_connection, insert, instance, prepared_cursor
+from servicedesk.prepared_begin import begin_with
 
 from . import intake
 from .case_edits import case_add_attachment
@@ -77,8 +78,9 @@ def customer_find(*, phone="", email="", member_no="", open_since=None):
     if with_open:
         params.insert(0, conn.ops.adapt_datetimefield_value(open_since))
     end = len(columns(Customer))
-    with prepared_cursor() as cursor:
-        cursor.execute(_customer_find_sql(tuple(f for f, _ in keys), with_open), params)
+    sql = _customer_find_sql(tuple(f for f, _ in keys), with_open)
+    # Intake's first statement: sent with its transaction's BEGIN (servicedesk/prepared_begin.py).
+    with begin_with(sql, params) as cursor:
         found = []
         for row in cursor.fetchall():
             customer = instance(Customer, row[:end])
