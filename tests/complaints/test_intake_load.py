@@ -211,7 +211,7 @@ def test_concurrent_contacts_of_one_customer_go_on_their_open_case_in_turn():
 def statements(queries):
     """The statements that read or write rows (not BEGIN/COMMIT alone, which SQLite logs; a
     statement sent with its BEGIN counts: servicedesk/prepared_begin.py)."""
-    control = re.compile(r"(BEGIN|COMMIT|SAVEPOINT \S+|RELEASE SAVEPOINT \S+)")
+    control = re.compile(r"(BEGIN( IMMEDIATE)?|COMMIT|SAVEPOINT \S+|RELEASE SAVEPOINT \S+)")
     return [q["sql"] for q in queries.captured_queries if not control.fullmatch(q["sql"].strip())]
 
 
