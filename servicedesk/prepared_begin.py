@@ -96,7 +96,7 @@ def _statement(sql):
 @functools.cache
 def _beginning_cursor_class():
     from django.db.backends.postgresql.base import Cursor
-    from psycopg import adapt
+    from psycopg import adapt, errors
 
     class BeginningCursor(Cursor):
         """Django's client-binding cursor, except that psycopg does not send a BEGIN before
@@ -105,8 +105,6 @@ def _beginning_cursor_class():
 
         def _start_query(self, query=None):
             if self.closed:
-                from psycopg import errors
-
                 raise errors.InterfaceError("the cursor is closed")
             self._reset()
             if not self._last_query or (self._last_query is not query):

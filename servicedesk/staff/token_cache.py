@@ -3,8 +3,9 @@ changed (API_TOKEN_CACHE_SECONDS at most).
 
 A channel system sends every case with the same token, and the token's statement (the token,
 its person and their permissions: servicedesk/staff/authentication.py) was one of the four
-statements of an API create (six round trips with BEGIN and COMMIT). A web process keeps the row it read for each token and serves
-the next requests from it, on PostgreSQL only, and only while it can hear about changes:
+statements of an API create (six round trips with BEGIN and COMMIT). A web process keeps the
+row it read for each token and serves the next requests from it, on PostgreSQL only, and only
+while it can hear about changes:
 
 - the migration staff 0006 adds statement triggers that `pg_notify('servicedesk_auth')`
   whenever tokens, people, their groups or permissions (or the permissions' names) change:
