@@ -3,7 +3,6 @@ the client left nothing unread, and closes gracefully (gunicorn's own close) whe
 (servicedesk/gunicorn_conf.py, post_request). Real gunicorn, real sockets."""
 
 import json
-import os
 import socket
 
 import pytest
@@ -11,11 +10,9 @@ from django.db import connection
 
 from servicedesk.staff import roles
 from tests.servicedesk.test_scale_out import (  # noqa: F401 - processes is a fixture
-    BIN,
-    ROOT,
-    database_url,
-    free_port,
+    process_env,
     processes,
+    start_web,
     wait_for_port,
 )
 
@@ -25,14 +22,7 @@ def web(processes):  # noqa: F811 - the fixture imported above
     """A gunicorn with one sync worker, as deployed (servicedesk.gunicorn_conf)."""
     if connection.vendor != "postgresql":
         pytest.skip("the web process needs the database the test writes to (PostgreSQL)")
-    env = {
-        **os.environ, "DATABASE_URL": database_url(), "DEBUG": "1", "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "servicedesk.settings", "GUNICORN_ACCESS_LOG": "",
-    }  # fmt: skip
-    port = free_port()
-    proc = processes("web", [str(BIN / "gunicorn"), "servicedesk.wsgi:application", "-c",
-                             "python:servicedesk.gunicorn_conf", "--workers", "1",
-                             "--bind", f"127.0.0.1:{port}"], env)  # fmt: skip
+    port, proc = start_web(processes, process_env(GUNICORN_ACCESS_LOG=""))
     assert wait_for_port(port, proc)
     return port
 

@@ -51,6 +51,23 @@ def database_url():
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def process_env(**extra):
+    """The environment of a process a test starts: the test's database, this checkout."""
+    return {
+        **os.environ, "DATABASE_URL": database_url(), "DEBUG": "1", "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "servicedesk.settings", **extra,
+    }  # fmt: skip
+
+
+def start_web(processes, env, *, name="web", workers=1):
+    """gunicorn as deployed (servicedesk.gunicorn_conf) on a free port: (port, process)."""
+    port = free_port()
+    proc = processes(name, [str(BIN / "gunicorn"), "servicedesk.wsgi:application", "-c",
+                            "python:servicedesk.gunicorn_conf", "--workers", str(workers),
+                            "--bind", f"127.0.0.1:{port}"], env)  # fmt: skip
+    return port, proc
+
+
 @pytest.fixture
 def processes(tmp_path):
     started = []
@@ -125,17 +142,8 @@ def test_two_of_everything_do_no_double_work(make_user, processes, settings):
     )
 
     queue = f"scale-out-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ, "DATABASE_URL": database_url(), "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "DEBUG": "1", "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
-    }  # fmt: skip
-    ports = [free_port(), free_port()]
-    webs = [
-        processes(f"web{i}", [str(BIN / "gunicorn"), "servicedesk.wsgi:application", "-c",
-                              "python:servicedesk.gunicorn_conf", "--workers", "1",
-                              "--bind", f"127.0.0.1:{port}"], env)
-        for i, port in enumerate(ports)
-    ]  # fmt: skip
+    env = process_env(CELERY_TASK_DEFAULT_QUEUE=queue)
+    ports, webs = zip(*[start_web(processes, env, name=f"web{i}") for i in range(2)], strict=True)
     for i in range(2):
         processes(f"worker{i}", [str(BIN / "celery"), "-A", "servicedesk", "worker",
                                  "--pool", "prefork", "-c", "1", "-Q", queue, "-n",

@@ -4,7 +4,6 @@ PostgreSQL: changes are made through the ORM and through a second connection, as
 process or the admin would make them, and through a real gunicorn."""
 
 import http.client
-import os
 import select
 
 import psycopg
@@ -19,11 +18,10 @@ from servicedesk.staff import roles, token_cache
 from servicedesk.staff.models import User
 from tests.conftest import wait_until
 from tests.servicedesk.test_scale_out import (  # noqa: F401 - processes is a fixture
-    BIN,
-    ROOT,
     database_url,
-    free_port,
+    process_env,
     processes,
+    start_web,
     wait_for_port,
 )
 
@@ -184,15 +182,8 @@ def test_every_web_process_refuses_a_revoked_token(processes, key):  # noqa: F81
     """Real gunicorn, two workers: both answer from the token they kept; once the token is
     deleted every request is refused — each worker heard the database's notification (without
     it, a worker would answer 200 for API_TOKEN_CACHE_SECONDS, 30 s)."""
-    env = {
-        **os.environ, "DATABASE_URL": database_url(), "DEBUG": "1", "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "servicedesk.settings", "GUNICORN_ACCESS_LOG": "",
-        "API_TOKEN_CACHE_SECONDS": "30",
-    }  # fmt: skip
-    port = free_port()
-    proc = processes("web", [str(BIN / "gunicorn"), "servicedesk.wsgi:application", "-c",
-                             "python:servicedesk.gunicorn_conf", "--workers", "2",
-                             "--bind", f"127.0.0.1:{port}"], env)  # fmt: skip
+    env = process_env(GUNICORN_ACCESS_LOG="", API_TOKEN_CACHE_SECONDS="30")
+    port, proc = start_web(processes, env, workers=2)
     assert wait_for_port(port, proc)
 
     def statuses(n):
