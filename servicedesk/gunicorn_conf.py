@@ -17,9 +17,10 @@ on — up to 2 s — until the client closes its side, so that unread request by
 the kernel answer with a reset that cuts the end of the answer. A sync worker serves one
 connection at a time, so meanwhile the next request waits: 0.1 ms per request with the client
 on the same host (wrk in bench/scale_write.py: 2 % of an API create's time), a whole network
-round trip for a client that reads the answer and closes late. When the request was read to its end and the client sent
-nothing more, there is nothing a close could reset: the worker closes at once. Otherwise
-(a body the application did not read, a pipelined request) gunicorn's own close runs.
+round trip for a client that reads the answer and closes late. When the request was read to
+its end and the client sent nothing more, there is nothing a close could reset: the worker
+closes at once. Otherwise (a body the application did not read, a pipelined request)
+gunicorn's own close runs.
 
 The access log is gunicorn's `-` (standard output) unless `GUNICORN_ACCESS_LOG` says
 otherwise; empty turns it off (behind nginx, which logs every request with the client's

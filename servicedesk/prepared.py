@@ -29,16 +29,21 @@ def prepared_cursor():
     conn = default_connection()
     if conn.vendor != "postgresql" or not settings.DATABASE_PREPARED:
         return conn.cursor()
-    # As Django opens its own cursors (BaseDatabaseWrapper._cursor): a connection that failed
-    # its health check (CONN_HEALTH_CHECKS; the server restarted or ended it) is replaced first.
-    conn.close_if_health_check_failed()
-    conn.ensure_connection()
-    raw = conn.connection
+    raw = raw_connection(conn)
     # Only server-binding cursors prepare; Django's own (client-binding) cursors never do,
     # so this leaves every other query as it was.
     raw.prepare_threshold = 0
     with conn.wrap_database_errors:
         return conn._prepare_cursor(_cursor_class()(raw))
+
+
+def raw_connection(conn):
+    """`conn`'s psycopg connection, as Django opens its own cursors (BaseDatabaseWrapper.
+    _cursor): a connection that failed its health check (CONN_HEALTH_CHECKS; the server
+    restarted or ended it) is replaced first."""
+    conn.close_if_health_check_failed()
+    conn.ensure_connection()
+    return conn.connection
 
 
 @functools.cache

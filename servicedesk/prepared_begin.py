@@ -22,7 +22,7 @@ import weakref
 from django.conf import settings
 from django.db import utils
 
-from .prepared import default_connection, prepared_cursor
+from .prepared import default_connection, prepared_cursor, raw_connection
 
 _prepared_names = weakref.WeakKeyDictionary()  # psycopg connection -> names prepared on it
 
@@ -37,9 +37,7 @@ def begin_with(sql, params):
     conn = default_connection()
     if conn.vendor != "postgresql" or not settings.DATABASE_PREPARED or not conn.in_atomic_block:
         return _as_before(sql, params)
-    conn.close_if_health_check_failed()
-    conn.ensure_connection()
-    raw = conn.connection
+    raw = raw_connection(conn)
     if raw.autocommit or raw.pgconn.transaction_status != _idle():
         return _as_before(sql, params)  # begun already: nothing to save
     names = _prepared_names.setdefault(raw, set())
