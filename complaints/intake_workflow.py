@@ -307,11 +307,12 @@ def case_intake(
         case.plan_revision = rules.plan_revision(case_type=type, category=category)
         case.number = "000000-00000"  # placeholder so full_clean reports only real errors
         # Related rows were loaded as instances (no existence queries); the table's CHECK
-        # constraints repeat the field validators (priority 1–5) or concern later steps.
+        # constraints repeat the field validators (priority 1–5) or concern later steps; the
+        # one unique field left, the number, is drawn below (and the key is not set yet).
         case.full_clean(
             exclude=["number", "customer", "state", "department", "assignee", "created_by",
                      "plan_revision"],
-            validate_constraints=False,
+            validate_unique=False, validate_constraints=False,
         )  # fmt: skip
         rr = None
         if type == CaseType.RETURN_EXCHANGE or return_request:

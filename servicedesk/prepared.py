@@ -14,7 +14,7 @@ an ordinary cursor. Queries through it are still counted and logged as Django's 
 import functools
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
 def default_connection():
@@ -143,8 +143,67 @@ def insert(objs):
 
 
 def _values(obj, fields, conn):
-    """Each field's value of `obj` as save() would write it (auto_now included)."""
-    return [field.get_db_prep_save(field.pre_save(obj, True), conn) for field in fields]
+    """Each field's value of `obj` as save() would write it (auto_now included).
+
+    A value of a type its field hands on unchanged is taken as it is (see _AS_IS): what
+    get_db_prep_save would return, without the calls — intake writes ~90 values per case,
+    and the two calls per value were a twentieth of its Python time. An integer field's int
+    is adapted as Django adapts it (PostgreSQL: typed as int2/int4/int8). Every other value
+    goes through the field's pre_save and get_db_prep_save, as save() does."""
+    values = []
+    adapt = conn.ops.adapt_integerfield_value
+    for field, attname, as_is, integer in _plan(fields):
+        if as_is is not None:
+            value = getattr(obj, attname)
+            if value is None:
+                values.append(None)
+                continue
+            if type(value) is as_is or (as_is is str and isinstance(value, str)):
+                values.append(adapt(value, integer) if integer else value)
+                continue
+        values.append(field.get_db_prep_save(field.pre_save(obj, True), conn))
+    return values
+
+
+# Field classes (exactly: a subclass may convert) whose pre_save reads the attribute and whose
+# get_db_prep_save hands on unchanged None and a value of this type — for the text fields any
+# str, a choice's enum member included (CharField.to_python) — or, for an integer field, an
+# int adapted by adapt_integerfield_value (IntegerField.get_db_prep_value); exactly a bool
+# for BooleanField.to_python, exactly an int for an auto key's get_db_prep_value.
+_AS_IS = {
+    models.CharField: str,
+    models.TextField: str,
+    models.EmailField: str,
+    models.BooleanField: bool,
+    models.AutoField: int,
+    models.BigAutoField: int,
+}
+_INTEGERS = (
+    models.IntegerField, models.SmallIntegerField, models.BigIntegerField,
+    models.PositiveIntegerField, models.PositiveSmallIntegerField,
+)  # fmt: skip
+
+_plans = {}
+
+
+def _plan(fields):
+    """(field, attname, the type taken as it is or None, integer field's internal type or "") for
+    each of `fields` — one of the lists _insert_fields() and _linked_fields() keep, known
+    by its identity."""
+    plan = _plans.get(id(fields))
+    if plan is None or plan[0] is not fields:
+        plan = _plans[id(fields)] = (fields, [(f, f.attname, *_as_is(f)) for f in fields])
+    return plan[1]
+
+
+def _as_is(field):
+    kind = type(field)
+    if kind is models.ForeignKey:  # its key's value, as the key's own field prepares it
+        target = field.target_field
+        return _as_is(target) if target.primary_key and not target.is_relation else (None, "")
+    if kind in _INTEGERS:
+        return int, field.get_internal_type()
+    return _AS_IS.get(kind), ""
 
 
 @functools.cache
