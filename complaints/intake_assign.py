@@ -3,6 +3,7 @@ department intake may assign, and the least loaded of them (complaints/intake_wo
 
 import datetime
 import functools
+from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
 from django.db import connection
@@ -11,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from servicedesk.prepared import columns, default_connection, instance, prepared_cursor
+from servicedesk.prepared_gate import Gate
 from servicedesk.rota.models import ROTA_HORIZON_DAYS, Absence, RotaEntry, on_duty_q
 from servicedesk.staff import roles
 from servicedesk.staff.models import Membership, User
@@ -70,6 +72,102 @@ def _number_and_handler_sql():
 @functools.cache
 def _user_columns():
     return ", ".join(f"u.{connection.ops.quote_name(c)}" for c in columns(User))
+
+
+# --- the handler chosen before the draw, checked after it (PostgreSQL) -------------------
+#
+# Drawing the number locks the month's row until the commit: from there on, intakes run one
+# at a time. So that they wait for as little as possible, intake on PostgreSQL chooses the
+# handler in its first statement (customer_find(pick=…)), builds the case assigned to them,
+# and draws the number in the statement that inserts the case (number_gate): after the draw,
+# complaints_least_loaded chooses again — seeing what the previous intake committed — and the
+# case goes in only if that is the same handler. If not (an intake of the same department
+# committed in between), nothing went in, the number is drawn and kept, and intake builds the
+# case again for the handler chosen after the draw.
+
+
+@dataclass
+class Pick:
+    """The least-loaded handler of `department` at `now`, chosen before the draw."""
+
+    department: object
+    now: datetime.datetime
+    handler: object = None
+    done: bool = False
+    _params: list = None
+
+    def params(self):
+        """complaints_least_loaded's arguments but the last (the same before and after)."""
+        if self._params is None:
+            self._params = _rota_params(self.department, self.now)
+        return self._params
+
+    def read(self, row):
+        """The handler's columns (pick_columns), all None when nobody is on duty."""
+        self.handler = None if row[_USER_ID] is None else instance(User, row)
+        self.done = True
+
+
+@functools.cache
+def pick_sql():
+    """The least-loaded handler's row, or one row of NULLs (six parameters: _rota_params)."""
+    return (
+        f"SELECT {_user_columns()} FROM (SELECT 1) one "
+        "LEFT JOIN complaints_least_loaded(%s, %s, %s, %s, %s, %s, 0) u ON true"
+    )
+
+
+def pick_columns(alias):
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(c)}" for c in columns(User))
+
+
+def number_gate(pick):
+    """The Gate (servicedesk/prepared_gate.py) a new case's insert runs under: draw the
+    month's next number, choose the handler after it, go in if that is the one `pick` chose.
+    Read its result with gate_number() and gate_handler()."""
+    handler = None if pick.handler is None else pick.handler.pk
+    return Gate(
+        sql=_gate_sql(),
+        params=[_period(pick.now), handler, *pick.params()],
+        columns={"number": _NUMBER},
+        outputs=_gate_outputs(),
+    )
+
+
+def gate_number(gate):
+    """The number a gated insert that ran drew."""
+    period, last = gate.result[:2]
+    return f"{period}-{last:05d}"
+
+
+def gate_handler(gate):
+    """The handler a gated insert that ran chose after the draw."""
+    user = gate.result[2:]
+    return None if user[_USER_ID] is None else instance(User, user)
+
+
+# `YYYYMM-NNNNN` as next_number() writes it (more digits past 99,999).
+_NUMBER = "g.period || '-' || lpad(g.last::text, greatest(5, length(g.last::text)), '0')"
+
+
+@functools.cache
+def _gate_sql():
+    quote = connection.ops.quote_name
+    table = quote(CaseNumberSequence._meta.db_table)
+    chosen = ", ".join(f"u.{quote(c)} AS {quote('u_' + c)}" for c in columns(User))
+    return (
+        f"n AS (INSERT INTO {table} (period, last) VALUES (%s, 1) ON CONFLICT (period) "
+        f"DO UPDATE SET last = {table}.last + 1 RETURNING period, last), "
+        f"g AS (SELECT n.period, n.last, u.id IS NOT DISTINCT FROM %s AS ok, {chosen} FROM n "
+        "LEFT JOIN LATERAL complaints_least_loaded(%s, %s, %s, %s, %s, %s, n.last) u ON true)"
+    )
+
+
+@functools.cache
+def _gate_outputs():
+    quote = connection.ops.quote_name
+    return ("g.period", "g.last", *(f"g.{quote('u_' + c)}" for c in columns(User)))
 
 
 def handler_candidates(department, now):
@@ -166,3 +264,6 @@ def _least_loaded_sql():
         "  WHERE l.user_id = u.id), 0), u.id "
         "LIMIT 1"
     )
+
+
+_USER_ID = columns(User).index("id")

@@ -19,7 +19,16 @@ from . import intake
 from .case_edits import case_add_attachment
 from .choices import Channel, label
 from .deadlines import case_refresh_deadlines
-from .intake_assign import next_number, next_number_and_handler
+from .intake_assign import (
+    Pick,
+    gate_handler,
+    gate_number,
+    next_number,
+    next_number_and_handler,
+    number_gate,
+    pick_columns,
+    pick_sql,
+)
 from .models import (
     Attachment,
     Case,
@@ -55,7 +64,7 @@ CUSTOMER_FIELDS = [
 ]  # fmt: skip
 
 
-def customer_find(*, phone="", email="", member_no="", open_since=None):
+def customer_find(*, phone="", email="", member_no="", open_since=None, pick=None):
     """The customer these contact details belong to, or None, with `has_cases` (whether they
     ever had a case: intake's "new customer?"). Member number is the strongest key, then
     phone, then e-mail (all normalised). One prepared statement (servicedesk/prepared.py).
@@ -63,7 +72,9 @@ def customer_find(*, phone="", email="", member_no="", open_since=None):
     With `open_since` (intake, in its transaction) on PostgreSQL, the same statement brings
     the customer's open cases received since then as `open_subjects` — what _open_subjects()
     reads, locked as it locks them — and saves intake a statement; elsewhere the attribute is
-    left unset."""
+    left unset. With `pick` (a Pick, intake's: PostgreSQL, with `open_since`) the same
+    statement also chooses the least-loaded handler of the pick's department
+    (complaints_least_loaded, as after a draw) and sets `pick.handler` and `pick.done`."""
     keys = [
         ("member_no_normalized", normalize_member_no(member_no)),
         ("phone_normalized", normalize_phone(phone)),
@@ -74,15 +85,22 @@ def customer_find(*, phone="", email="", member_no="", open_since=None):
         return None
     conn = default_connection()
     with_open = open_since is not None and conn.vendor == "postgresql"
+    with_pick = with_open and pick is not None
     params = [v for _, v in keys]
+    if with_pick:
+        params[:0] = pick.params()
     if with_open:
         params.insert(0, conn.ops.adapt_datetimefield_value(open_since))
     end = len(columns(Customer))
-    sql = _customer_find_sql(tuple(f for f, _ in keys), with_open)
+    sql = _customer_find_sql(tuple(f for f, _ in keys), with_open, with_pick)
     # Intake's first statement: sent with its transaction's BEGIN (servicedesk/prepared_begin.py).
     with begin_with(sql, params) as cursor:
         found = []
         for row in cursor.fetchall():
+            if with_pick:
+                pick.read(row[end + 2 :])
+                if row[0] is None:  # no customer: the handler's row alone
+                    continue
             customer = instance(Customer, row[:end])
             customer.has_cases = row[end]
             if with_open:
@@ -96,28 +114,35 @@ def customer_find(*, phone="", email="", member_no="", open_since=None):
 
 
 @functools.cache
-def _customer_find_sql(fields, with_open=False):
+def _customer_find_sql(fields, with_open=False, with_pick=False):
     quote = connection.ops.quote_name
     cases = quote(Case._meta.db_table)
-    selected = ", ".join(f"c.{quote(name)}" for name in columns(Customer))
-    selected += f", EXISTS (SELECT 1 FROM {cases} k WHERE k.customer_id = c.id)"
+    names = ", ".join(f"c.{quote(name)}" for name in columns(Customer))
+    selected = f"{names}, EXISTS (SELECT 1 FROM {cases} k WHERE k.customer_id = c.id)"
     if with_open:  # _open_subjects()'s statement, for each customer found
         selected += (
             ", (SELECT json_agg(json_build_array(o.id, o.subject) ORDER BY o.created_at DESC) "
             f"FROM ({_open_cases_sql('c.id')}) o)"
         )
     matches = " OR ".join(f"c.{quote(f)} = %s" for f in fields)
-    return (
-        f"SELECT {selected} FROM {quote(Customer._meta.db_table)} c "
+    found = (
+        f"FROM {quote(Customer._meta.db_table)} c "
         f"WHERE c.anonymized_at IS NULL AND ({matches}) ORDER BY c.created_at LIMIT 20"
+    )
+    if not with_pick:
+        return f"SELECT {selected} {found}"
+    # The handler chosen first, then each customer found beside it (or none: one row).
+    return (
+        f"SELECT {selected}, {pick_columns('h')} FROM ({pick_sql()}) h "
+        f"LEFT JOIN LATERAL (SELECT {names} {found}) c ON true ORDER BY c.created_at"
     )
 
 
-def customer_find_or_create(*, data, open_since=None, save_new=True):
+def customer_find_or_create(*, data, open_since=None, save_new=True, pick=None):
     """Find the customer by their contact details or create them; fill details we lacked.
-    Raises ValidationError with field errors (prefixed by nothing) on bad data. `open_since`:
-    as customer_find(). With `save_new=False` a new customer is validated but not saved:
-    intake saves them with their first case, in the case's statement (Case.save_new)."""
+    Raises ValidationError with field errors (prefixed by nothing) on bad data. `open_since`
+    and `pick`: as customer_find(). With `save_new=False` a new customer is validated but not
+    saved: intake saves them with their first case, in the case's statement (Case.save_new)."""
     data = {k: (v or "") for k, v in data.items() if k in CUSTOMER_FIELDS and v is not None}
     if not data.get("language"):
         data.pop("language", None)  # not stated: the default, or what we knew
@@ -126,6 +151,7 @@ def customer_find_or_create(*, data, open_since=None, save_new=True):
         email=data.get("email", ""),
         member_no=data.get("member_no", ""),
         open_since=open_since,
+        pick=pick,
     )
     if customer is None:
         customer = Customer(**data)
@@ -246,10 +272,27 @@ def case_intake(
     text = f"{subject}\n{description}\n{customer_words}"
 
     window_start = now - datetime.timedelta(days=settings.CASE_DEDUP_WINDOW_DAYS)
+    # Routing needs nothing of the customer: decided first, so that on PostgreSQL the handler
+    # is chosen in the customer's statement (intake_assign.Pick), and before the transaction,
+    # whose first statement that is (the rules are kept in the cache).
+    rules = intake.active_rules()
+    fired = intake.apply_urgency_rules(text, rules.urgency)
+    rule = None
+    if department is None:
+        rule = intake.route(
+            rules.routing,
+            case_type=type, category=category, text=text, product=product,
+        )  # fmt: skip
+        department = rule.department if rule else None
+    automatic = department is not None and assignee is None
+    automatic = automatic and (rule is None or rule.assign_automatically)
     with transaction.atomic():
+        pick = None
+        if automatic and default_connection().vendor == "postgresql":
+            pick = Pick(department, now)
         # A new customer is saved with the new case (save_new below), not on their own.
         cust, customer_created = customer_find_or_create(
-            data=customer, open_since=window_start, save_new=False
+            data=customer, open_since=window_start, save_new=False, pick=pick
         )
 
         if not customer_created:
@@ -273,47 +316,97 @@ def case_intake(
                 )
                 return IntakeResult(existing, True, contact, False)
 
-        rules = intake.active_rules()
-        urgency_rules, routing_rules = rules.urgency, rules.routing
-        fired = intake.apply_urgency_rules(text, urgency_rules)
-        case = Case(
-            channel=channel, customer=cust, subject=subject, description=description,
-            customer_words=customer_words, expected_outcome=expected_outcome,
-            prior_history=prior_history, type=type, category=category, product=product,
-            order_no=order_no, remarks=remarks, created_by=user, created_at=now,
-            customer_is_new=customer_created or not cust.has_cases,
-        )  # fmt: skip
-        if urgency:
-            case.urgency = urgency
-        if priority:
-            case.priority = priority
-        if fired:
-            case.urgency, case.priority = intake.raise_urgency(
-                case.urgency, case.priority, fired.urgency, fired.priority
-            )
-            case.urgency_reason = _("Rule “%(rule)s” fired on “%(keyword)s”") % {
-                "rule": fired.rule.name,
-                "keyword": fired.keyword,
-            }
-        rule = None
-        if department is None:
-            rule = intake.route(
-                routing_rules,
-                case_type=type, category=category, text=text, product=product,
+        def build():
+            """The new case (validated, not numbered), its contact and first timeline entry."""
+            case = Case(
+                channel=channel, customer=cust, subject=subject, description=description,
+                customer_words=customer_words, expected_outcome=expected_outcome,
+                prior_history=prior_history, type=type, category=category, product=product,
+                order_no=order_no, remarks=remarks, created_by=user, created_at=now,
+                customer_is_new=customer_created or not cust.has_cases,
             )  # fmt: skip
-            department = rule.department if rule else None
-        case.department = department
-        # The plan in force now governs this case for its whole life (its deadlines).
-        case.plan_revision = rules.plan_revision(case_type=type, category=category)
-        case.number = "000000-00000"  # placeholder so full_clean reports only real errors
-        # Related rows were loaded as instances (no existence queries); the table's CHECK
-        # constraints repeat the field validators (priority 1–5) or concern later steps; the
-        # one unique field left, the number, is drawn below (and the key is not set yet).
-        case.full_clean(
-            exclude=["number", "customer", "state", "department", "assignee", "created_by",
-                     "plan_revision"],
-            validate_unique=False, validate_constraints=False,
-        )  # fmt: skip
+            if urgency:
+                case.urgency = urgency
+            if priority:
+                case.priority = priority
+            if fired:
+                case.urgency, case.priority = intake.raise_urgency(
+                    case.urgency, case.priority, fired.urgency, fired.priority
+                )
+                case.urgency_reason = _("Rule “%(rule)s” fired on “%(keyword)s”") % {
+                    "rule": fired.rule.name,
+                    "keyword": fired.keyword,
+                }
+            case.department = department
+            # The plan in force now governs this case for its whole life (its deadlines).
+            case.plan_revision = rules.plan_revision(case_type=type, category=category)
+            case.number = "000000-00000"  # placeholder so full_clean reports only real errors
+            # Related rows were loaded as instances (no existence queries); the table's CHECK
+            # constraints repeat the field validators (priority 1–5) or concern later steps;
+            # the one unique field left, the number, is drawn later (the key is not set yet).
+            case.full_clean(
+                exclude=["number", "customer", "state", "department", "assignee", "created_by",
+                         "plan_revision"],
+                validate_unique=False, validate_constraints=False,
+            )  # fmt: skip
+            # What needs no number and no assignee is built before the number is taken: from
+            # there to the commit, intakes run one at a time (the segmentation of the case's
+            # words was a fifth of that stretch).
+            case.refresh_search_text()
+            case.cycle_started_at = now
+            contact = CaseContact(
+                case=case, channel=channel, received_at=now, subject=subject, raw_text=text,
+                created_by=user,
+            )  # fmt: skip
+            created = CaseEvent(
+                case=case,
+                kind=EventKind.CREATED,
+                to_state=State.RECEIVED,
+                message=_("Received via %(channel)s") % {"channel": label(Channel, channel)},
+                data={
+                    "urgency_rule": fired.rule.name if fired else None,
+                    "keyword": fired.keyword if fired else None,
+                    "routing_rule": rule.name if rule else None,
+                },
+                author=user,
+                created_at=now,
+            )
+            return case, contact, [created]
+
+        def assign(case, events, chosen):
+            """Assigned before the first save (one INSERT of the case in its assigned state
+            and its two events together, instead of an INSERT, an UPDATE and two INSERTs), to
+            the assignee asked for or, automatically, to `chosen`; its deadlines set. Returns
+            the note for a department with nobody on duty, or ""."""
+            nobody_on_duty = ""
+            if department is not None and assignee is not None:
+                inputs = {"department": department, "assignee": assignee}
+                _apply_inputs(case, "assign", inputs, user)
+            elif automatic:
+                case.assignee = chosen  # the least loaded on duty: a member by construction
+                if case.assignee is None:
+                    # Nobody on duty: the case waits in the department's queue for a dispatcher.
+                    nobody_on_duty = _(
+                        "Nobody in %(department)s is on duty now: the case waits in the "
+                        "department's queue."
+                    ) % {"department": department.name}
+            if case.assignee is not None:
+                case.assign()
+                case.version += 1
+                message, data = _assign_event_text(
+                    case, _("Assigned automatically") if user is None or rule else ""
+                )
+                events.append(
+                    CaseEvent(
+                        case=case, kind=EventKind.TRANSITION, transition="assign",
+                        from_state=State.RECEIVED, to_state=case.state, message=message,
+                        data=data, author=user, created_at=now,
+                    )
+                )  # fmt: skip
+            case_refresh_deadlines(case, now=now, breaches={})
+            return nobody_on_duty
+
+        case, contact, events = build()
         rr = None
         if type == CaseType.RETURN_EXCHANGE or return_request:
             rr = ReturnRequest(
@@ -329,68 +422,32 @@ def case_intake(
         for f in attachments:
             Attachment(case=case, file=f).clean_fields(exclude=["case"])
 
-        # What needs no number and no assignee is built before the number is taken: from
-        # there to the commit, intakes run one at a time (the segmentation of the case's
-        # words was a fifth of that stretch).
-        case.refresh_search_text()
-        case.cycle_started_at = now
-        contact = CaseContact(
-            case=case, channel=channel, received_at=now, subject=subject, raw_text=text,
-            created_by=user,
-        )  # fmt: skip
-        events = [
-            CaseEvent(
-                case=case,
-                kind=EventKind.CREATED,
-                to_state=State.RECEIVED,
-                message=_("Received via %(channel)s") % {"channel": label(Channel, channel)},
-                data={
-                    "urgency_rule": fired.rule.name if fired else None,
-                    "keyword": fired.keyword if fired else None,
-                    "routing_rule": rule.name if rule else None,
-                },
-                author=user,
-                created_at=now,
-            )
-        ]
-        # From the number on, one intake at a time.
-        automatic = department is not None and assignee is None
-        automatic = automatic and (rule is None or rule.assign_automatically)
-        if automatic:
-            case.number, chosen = next_number_and_handler(now, department)
-        else:
-            case.number = next_number(now)
-        nobody_on_duty = ""
-        # Assigned before the first save: one INSERT of the case in its assigned state and
-        # its two events together, instead of an INSERT, an UPDATE and two INSERTs.
-        if department is not None and assignee is not None:
-            _apply_inputs(case, "assign", {"department": department, "assignee": assignee}, user)
-        elif automatic:
-            case.assignee = chosen  # the least loaded member on duty: a member by construction
-            if case.assignee is None:
-                # Nobody on duty: the case waits in the department's queue for a dispatcher.
-                nobody_on_duty = _(
-                    "Nobody in %(department)s is on duty now: the case waits in the "
-                    "department's queue."
-                ) % {"department": department.name}
-        if case.assignee is not None:
-            case.assign()
-            case.version += 1
-            message, data = _assign_event_text(
-                case, _("Assigned automatically") if user is None or rule else ""
-            )
-            events.append(
-                CaseEvent(
-                    case=case, kind=EventKind.TRANSITION, transition="assign",
-                    from_state=State.RECEIVED, to_state=case.state, message=message, data=data,
-                    author=user, created_at=now,
-                )
-            )  # fmt: skip
-        case_refresh_deadlines(case, now=now, breaches={})
         # The case, its escalation row, its contact and its timeline entries: one prepared
         # statement (no post_save: nothing listens to contacts; the events' listeners hear
         # case_events_bulk_created, as after any bulk insert).
-        case.save_new(related=[contact, *events])
+        if pick is not None and pick.done:
+            # Assigned to the handler chosen with the customer; the number drawn, and the
+            # choice checked, in the case's own statement (intake_assign.number_gate).
+            nobody_on_duty = assign(case, events, pick.handler)
+            gate = number_gate(pick)
+            drawn = case.save_new(related=[contact, *events], gate=gate)
+            if not drawn:
+                # An intake of the department came between: nothing went in; the number is
+                # drawn (and this intake's until the commit), the handler chosen after it.
+                case, contact, events = build()
+                nobody_on_duty = assign(case, events, gate_handler(gate))
+                case.number = gate_number(gate)
+                case.save_new(related=[contact, *events])
+            case.number = gate_number(gate)
+        else:
+            # From the number on, one intake at a time.
+            chosen = None
+            if automatic:
+                case.number, chosen = next_number_and_handler(now, department)
+            else:
+                case.number = next_number(now)
+            nobody_on_duty = assign(case, events, chosen)
+            case.save_new(related=[contact, *events])
         case_events_bulk_created.send(sender=Case, events=events)
         if nobody_on_duty:
             CaseEvent.objects.create(

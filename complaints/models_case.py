@@ -446,14 +446,15 @@ class Case(EscalationScheduleMixin, ConcurrentTransitionMixin, models.Model):
 
             write_escalations([self])
 
-    def save_new(self, related=()):
+    def save_new(self, related=(), gate=None):
         """Save this new case with its escalation row (when its deadlines set one) and
         `related` (say its contact and first timeline entries, pointing at it, not saved) in
         one prepared statement on PostgreSQL (servicedesk.prepared.insert_with), not the ORM's
         insert built anew for ~50 columns — and its customer first when that is new (not
         saved yet: intake's first contact of a customer). save() of a new case comes here. No
         pre_save/post_save is sent: nothing listens; intake sends case_created after the
-        commit."""
+        commit. With `gate` (servicedesk/prepared_gate.py, intake's number draw) the rows go
+        in only if the gate lets them; returns whether they went in."""
         from .models_escalation import escalations_written, new_case_escalation
 
         self.refresh_search_text()
@@ -468,9 +469,11 @@ class Case(EscalationScheduleMixin, ConcurrentTransitionMixin, models.Model):
                 customer.derive_keys()
             else:
                 customer = None
-        prepared.insert_with(self, [*rows, *related], parent=customer)
+        if not prepared.insert_with(self, [*rows, *related], parent=customer, gate=gate):
+            return False
         self._update_initial_state()  # the lifecycle's concurrency check, as save() does
         escalations_written(items, rows)
+        return True
 
     def refresh_search_text(self):
         """The derived search column, in step with what it is derived from (like a slug):

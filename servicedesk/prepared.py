@@ -227,7 +227,7 @@ def _insert_sql(model, count, vendor):
     )
 
 
-def insert_with(first, related, parent=None):
+def insert_with(first, related, parent=None, gate=None):
     """Insert `first` (an unsaved instance) and `related` (unsaved instances of other models,
     each with a foreign key to `first`'s model left unset) in ONE prepared statement on
     PostgreSQL — data-modifying WITH clauses, each later insert taking `first`'s new key —
@@ -236,12 +236,20 @@ def insert_with(first, related, parent=None):
     insert() per model.
 
     `parent`: an unsaved instance `first` has its one foreign key to (intake's new customer
-    of a new case), inserted before it in the same statement, `first` taking its new key."""
+    of a new case), inserted before it in the same statement, `first` taking its new key.
+
+    `gate` (PostgreSQL only; servicedesk/prepared_gate.py): a condition decided in the same
+    statement, before the rows, under which they go in — else none does. Returns whether
+    they went in (always True without a gate)."""
     related = list(related)
     groups = {}
     for obj in related:
         groups.setdefault(type(obj), []).append(obj)
     conn = default_connection()
+    if gate is not None:
+        from .prepared_gate import insert_gated
+
+        return insert_gated(first, groups, parent, gate, conn)
     if conn.vendor != "postgresql" or not conn.features.can_return_rows_from_bulk_insert:
         if parent is not None:
             insert([parent])
@@ -251,7 +259,20 @@ def insert_with(first, related, parent=None):
             for obj in objs:
                 setattr(obj, _link(model, type(first)).attname, first.pk)
             insert(objs)
-        return
+        return True
+    params = _statement_values(first, groups, parent, conn)
+    shape = tuple((model, len(objs)) for model, objs in groups.items())
+    parent_model = None if parent is None else type(parent)
+    with prepared_cursor() as cursor:
+        cursor.execute(_insert_with_sql(type(first), shape, parent_model), params)
+        row = list(cursor.fetchone())
+    _keys_set(first, groups, parent, row, conn)
+    return True
+
+
+def _statement_values(first, groups, parent, conn, skip=()):
+    """insert_with()'s values in its statement's order: the parent's row, `first`'s (but its
+    fields named in `skip`), each related row's (but its key to `first`)."""
     params = []
     if parent is None:
         first._prepare_related_fields_for_save(operation_name="insert")
@@ -266,30 +287,35 @@ def insert_with(first, related, parent=None):
             first._prepare_related_fields_for_save(operation_name="insert")
         finally:
             link.set_cached_value(first, parent)
-    params.extend(_values(first, fields, conn))
+    values = _values(first, fields, conn)
+    if skip:
+        values = [v for f, v in zip(fields, values, strict=True) if f.name not in skip]
+    params.extend(values)
     for model, objs in groups.items():
         fields = _linked_fields(model, type(first))
         for obj in objs:
             params.extend(_values(obj, fields, conn))
-    shape = tuple((model, len(objs)) for model, objs in groups.items())
-    parent_model = None if parent is None else type(parent)
-    with prepared_cursor() as cursor:
-        cursor.execute(_insert_with_sql(type(first), shape, parent_model), params)
-        row = list(cursor.fetchone())
+    return params
+
+
+def _keys_set(first, groups, parent, row, conn):
+    """The new keys insert_with()'s statement returned — `first`'s, an array per related
+    model, then the parent's if any — set on the instances, now saved."""
     if parent is not None:
         parent.pk = row.pop()
         parent._state.adding = False
         parent._state.db = conn.alias
-        setattr(first, _link(type(first), parent_model).name, parent)
+        setattr(first, _link(type(first), type(parent)).name, parent)
     first.pk = row[0]
-    for obj in (first, *related):
-        obj._state.adding = False
-        obj._state.db = conn.alias
+    first._state.adding = False
+    first._state.db = conn.alias
     for (model, objs), keys in zip(groups.items(), row[1:], strict=True):
         link = _link(model, type(first))
         for obj, key in zip(objs, keys, strict=True):
             setattr(obj, link.attname, first.pk)
             obj.pk = key
+            obj._state.adding = False
+            obj._state.db = conn.alias
 
 
 @functools.cache
