@@ -399,3 +399,20 @@ def test_a_handler_chosen_before_the_draw_is_checked_after_it(tech, tech_rule, m
     assert Customer.objects.filter(phone="13700000088").count() == 1
     loads = [Case.objects.filter(assignee=h, state=State.ASSIGNED).count() for h in (first, second)]
     assert loads == [1, 1]
+
+
+@pytest.mark.django_db
+def test_the_planner_expects_one_handler_from_the_choice(tech):
+    """Intake's first statement joins the customer to the handler chosen: planned for the
+    thousand rows PostgreSQL assumes of a set-returning function, it read a small case table
+    whole for each statement (migration 0028 says one)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("complaints_least_loaded: PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN SELECT * FROM complaints_least_loaded(%s, 'a', 'b', now(), "
+            "current_date, current_date, 0)",
+            [tech.pk],
+        )
+        plan = cursor.fetchone()[0]
+    assert "Function Scan on complaints_least_loaded" in plan and " rows=1 " in plan, plan
