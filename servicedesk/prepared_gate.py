@@ -40,6 +40,8 @@ class Gate:
 
 
 def insert_gated(first, groups, parent, gate, conn):
+    """insert_with() under `gate` (its rows grouped by model): whether they went in; the
+    gate's outputs in `gate.result` either way."""
     if conn.vendor != "postgresql":
         raise NotImplementedError("a gated insert is PostgreSQL's")
     params = [*gate.params, *_statement_values(first, groups, parent, conn, skip=gate.columns)]
