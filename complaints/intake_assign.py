@@ -29,20 +29,33 @@ def next_number(now):
     rest of the transaction, so concurrent intakes queue for it and never share a number —
     and everything intake does after taking its number (the least-loaded choice) runs one
     intake at a time and sees the previous intake's assignment."""
-    period = _period(now)
     with prepared_cursor() as cursor:
-        cursor.execute(_number_sql(), [period])
-        (last,) = cursor.fetchone()
+        cursor.execute(_number_sql(), [_period(now)])
+        return _number(*cursor.fetchone())
+
+
+def _number(period, last):
     return f"{period}-{last:05d}"
 
 
 @functools.cache
 def _number_sql():
+    """The draw: the month's row (period, last), its count moved on."""
     table = connection.ops.quote_name(CaseNumberSequence._meta.db_table)
     return (
         f"INSERT INTO {table} (period, last) VALUES (%s, 1) "
-        f"ON CONFLICT (period) DO UPDATE SET last = {table}.last + 1 RETURNING last"
+        f"ON CONFLICT (period) DO UPDATE SET last = {table}.last + 1 RETURNING period, last"
     )
+
+
+def _least_loaded_call(drawn):
+    """complaints_least_loaded(…) with _rota_params() and `drawn` (SQL) last."""
+    return f"complaints_least_loaded(%s, %s, %s, %s, %s, %s, {drawn})"
+
+
+def _handler(row):
+    """The user of a row of user_columns(), None when they are all NULL (nobody chosen)."""
+    return None if row[_USER_ID] is None else instance(User, row)
 
 
 def next_number_and_handler(now, department):
@@ -53,25 +66,24 @@ def next_number_and_handler(now, department):
     own snapshot predates its wait for the number's row). Elsewhere, the two statements."""
     if default_connection().vendor != "postgresql":
         return next_number(now), least_loaded_handler(department, now)
-    period = _period(now)
     with prepared_cursor() as cursor:
-        cursor.execute(_number_and_handler_sql(), [period, *_rota_params(department, now)])
+        cursor.execute(_number_and_handler_sql(), [_period(now), *_rota_params(department, now)])
         row = cursor.fetchone()
-    handler = None if row[1] is None else instance(User, row[1:])
-    return f"{period}-{row[0]:05d}", handler
+    return _number(*row[:2]), _handler(row[2:])
 
 
 @functools.cache
 def _number_and_handler_sql():
     return (
-        f"WITH n AS ({_number_sql()}) SELECT n.last, {_user_columns()} FROM n "
-        "LEFT JOIN LATERAL complaints_least_loaded(%s, %s, %s, %s, %s, %s, n.last) u ON true"
+        f"WITH n AS ({_number_sql()}) SELECT n.period, n.last, {user_columns()} FROM n "
+        f"LEFT JOIN LATERAL {_least_loaded_call('n.last')} u ON true"
     )
 
 
 @functools.cache
-def _user_columns():
-    return ", ".join(f"u.{connection.ops.quote_name(c)}" for c in columns(User))
+def user_columns(alias="u"):
+    """The user's columns of `alias`, in instance() order."""
+    return ", ".join(f"{alias}.{connection.ops.quote_name(c)}" for c in columns(User))
 
 
 # --- the handler chosen before the draw, checked after it (PostgreSQL) -------------------
@@ -103,8 +115,8 @@ class Pick:
         return self._params
 
     def read(self, row):
-        """The handler's columns (pick_columns), all None when nobody is on duty."""
-        self.handler = None if row[_USER_ID] is None else instance(User, row)
+        """The handler's columns (user_columns), all None when nobody is on duty."""
+        self.handler = _handler(row)
         self.done = True
 
 
@@ -112,14 +124,8 @@ class Pick:
 def pick_sql():
     """The least-loaded handler's row, or one row of NULLs (six parameters: _rota_params)."""
     return (
-        f"SELECT {_user_columns()} FROM (SELECT 1) one "
-        "LEFT JOIN complaints_least_loaded(%s, %s, %s, %s, %s, %s, 0) u ON true"
+        f"SELECT {user_columns()} FROM (SELECT 1) one LEFT JOIN {_least_loaded_call(0)} u ON true"
     )
-
-
-def pick_columns(alias):
-    quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(c)}" for c in columns(User))
 
 
 def number_gate(pick):
@@ -137,14 +143,12 @@ def number_gate(pick):
 
 def gate_number(gate):
     """The number a gated insert that ran drew."""
-    period, last = gate.result[:2]
-    return f"{period}-{last:05d}"
+    return _number(*gate.result[:2])
 
 
 def gate_handler(gate):
     """The handler a gated insert that ran chose after the draw."""
-    user = gate.result[2:]
-    return None if user[_USER_ID] is None else instance(User, user)
+    return _handler(gate.result[2:])
 
 
 # `YYYYMM-NNNNN` as next_number() writes it (more digits past 99,999).
@@ -154,13 +158,11 @@ _NUMBER = "g.period || '-' || lpad(g.last::text, greatest(5, length(g.last::text
 @functools.cache
 def _gate_sql():
     quote = connection.ops.quote_name
-    table = quote(CaseNumberSequence._meta.db_table)
     chosen = ", ".join(f"u.{quote(c)} AS {quote('u_' + c)}" for c in columns(User))
     return (
-        f"n AS (INSERT INTO {table} (period, last) VALUES (%s, 1) ON CONFLICT (period) "
-        f"DO UPDATE SET last = {table}.last + 1 RETURNING period, last), "
+        f"n AS ({_number_sql()}), "
         f"g AS (SELECT n.period, n.last, u.id IS NOT DISTINCT FROM %s AS ok, {chosen} FROM n "
-        "LEFT JOIN LATERAL complaints_least_loaded(%s, %s, %s, %s, %s, %s, n.last) u ON true)"
+        f"LEFT JOIN LATERAL {_least_loaded_call('n.last')} u ON true)"
     )
 
 
@@ -239,7 +241,7 @@ def _rota_params(department, now):
 
 @functools.cache
 def _least_loaded_call_sql():
-    return f"SELECT {_user_columns()} FROM complaints_least_loaded(%s, %s, %s, %s, %s, %s, 0) u"
+    return f"SELECT {user_columns()} FROM {_least_loaded_call(0)} u"
 
 
 @functools.cache
@@ -248,7 +250,7 @@ def _least_loaded_sql():
         return connection.ops.quote_name(model._meta.db_table)
 
     return (
-        f"SELECT {_user_columns()} FROM {table(User)} u "
+        f"SELECT {user_columns()} FROM {table(User)} u "
         f"WHERE u.is_active AND EXISTS (SELECT 1 FROM {table(Membership)} m "
         "  WHERE m.user_id = u.id AND m.department_id = %s) "
         f"AND EXISTS (SELECT 1 FROM {table(User.groups.through)} ug "

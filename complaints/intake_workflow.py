@@ -26,8 +26,8 @@ from .intake_assign import (
     next_number,
     next_number_and_handler,
     number_gate,
-    pick_columns,
     pick_sql,
+    user_columns,
 )
 from .models import (
     Attachment,
@@ -133,7 +133,7 @@ def _customer_find_sql(fields, with_open=False, with_pick=False):
         return f"SELECT {selected} {found}"
     # The handler chosen first, then each customer found beside it (or none: one row).
     return (
-        f"SELECT {selected}, {pick_columns('h')} FROM ({pick_sql()}) h "
+        f"SELECT {selected}, {user_columns('h')} FROM ({pick_sql()}) h "
         f"LEFT JOIN LATERAL (SELECT {names} {found}) c ON true ORDER BY c.created_at"
     )
 
@@ -431,14 +431,15 @@ def case_intake(
             nobody_on_duty = assign(case, events, pick.handler)
             gate = number_gate(pick)
             drawn = case.save_new(related=[contact, *events], gate=gate)
+            number = gate_number(gate)
             if not drawn:
                 # An intake of the department came between: nothing went in; the number is
                 # drawn (and this intake's until the commit), the handler chosen after it.
                 case, contact, events = build()
                 nobody_on_duty = assign(case, events, gate_handler(gate))
-                case.number = gate_number(gate)
+                case.number = number
                 case.save_new(related=[contact, *events])
-            case.number = gate_number(gate)
+            case.number = number
         else:
             # From the number on, one intake at a time.
             chosen = None
